@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace Portway.Cli;
+
+/// <summary>The `portway` command line: one binary for the edge and (later) the agent.</summary>
+internal static class PortwayCli
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Portway: a self-hosted edge server (reverse proxy, load balancer) with tunnels to local servers.");
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(VersionCommand.Create());
+        return root.Parse(args).InvokeAsync();
+    }
+}

@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Portway.Configuration;
+
+internal static class ListenersSection
+{
+    public static ImmutableArray<ListenerConfig> Read(YamlSection top)
+    {
+        var result = ImmutableArray.CreateBuilder<ListenerConfig>();
+        var names = new HashSet<string>();
+        foreach (var item in top.List("listeners", "name", "url", "protocols"))
+        {
+            var url = ReadUrl(item, "url", required: true);
+            var name = item.String("name") ?? url?.Scheme ?? "listener";
+            if (!names.Add(name)) item.Error("name", $"duplicate listener name '{name}'; each listener needs its own name");
+            if (url is not null)
+            {
+                if (url.Scheme == "https")
+                    item.Error("url", "https listeners are configured with TLS (not available yet in this build); use http://");
+                else
+                    result.Add(new ListenerConfig(name, url, ReadProtocols(item)));
+            }
+        }
+        if (result.Count == 0 && top.Context.Errors.Count == 0) top.Error("listeners", "needs at least one listener, e.g. - url: http://0.0.0.0:8080");
+        return result.ToImmutable();
+    }
+
+    private static HttpProtocols ReadProtocols(YamlSection item) =>
+        item.Enum("protocols", ["http1", "http2", "http1_and_http2"]) switch
+        {
+            "http2" => HttpProtocols.Http2,
+            "http1_and_http2" => HttpProtocols.Http1AndHttp2,
+            _ => HttpProtocols.Http1,
+        };
+
+    public static AdminConfig ReadAdmin(YamlSection top)
+    {
+        var admin = top.Child("admin", "url", "enabled");
+        if (admin is null) return new AdminConfig();
+        if (admin.Bool("enabled") == false) return new AdminConfig { Url = null };
+        var url = ReadUrl(admin, "url", required: false);
+        return url is null ? new AdminConfig() : new AdminConfig { Url = url };
+    }
+
+    /// <summary>A listen URL: http://HOST:PORT where HOST is an address, localhost, * or 0.0.0.0.</summary>
+    private static Uri? ReadUrl(YamlSection s, string key, bool required)
+    {
+        var text = s.String(key, required);
+        if (text is null) return null;
+        // Uri rejects '*' as a host; treat it like 0.0.0.0 (Kestrel's "any").
+        var normalized = text.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal);
+        if (!Uri.TryCreate(normalized, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https")
+            || url.AbsolutePath != "/" || url.Query.Length > 0)
+        {
+            s.Error(key, $"'{text}' is not a listen URL; write it like http://0.0.0.0:8080 or http://127.0.0.1:8080");
+            return null;
+        }
+        return url;
+    }
+}

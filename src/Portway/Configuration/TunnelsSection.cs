@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+
+namespace Portway.Configuration;
+
+internal static class TunnelsSection
+{
+    public static TunnelsConfig Read(YamlSection top)
+    {
+        var t = top.Child("tunnels", "enabled", "domains", "tokens", "reconnect_grace", "tcp_ports");
+        var d = new TunnelsConfig();
+        if (t is null) return d;
+        var domains = t.StringList("domains").Select(x => x.Value.ToLowerInvariant().TrimStart('.')).ToImmutableArray();
+        foreach (var (domain, node) in t.StringList("domains"))
+        {
+            if (Uri.CheckHostName(domain.TrimStart('.')) != UriHostNameType.Dns)
+                t.Context.Error(node, t.Join("domains"), $"'{domain}' is not a DNS name; write it like tunnels.example.com");
+        }
+        int min = d.TcpPortMin, max = d.TcpPortMax;
+        var ports = t.String("tcp_ports");
+        if (ports is not null)
+        {
+            var parts = ports.Split('-');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out min) || !int.TryParse(parts[1], out max) || min < 1 || max > 65535 || min > max)
+                t.Error("tcp_ports", $"'{ports}' is not a port range; write it like 20000-20999");
+        }
+        var tokens = ImmutableArray.CreateBuilder<TunnelTokenConfig>();
+        foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp"))
+        {
+            var hash = tok.String("sha256", required: true);
+            if (hash is not null && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
+                tok.Error("sha256", "must be the 64-hex-digit SHA-256 of the token; make it with: portway token hash TOKEN");
+            tokens.Add(new TunnelTokenConfig
+            {
+                Name = tok.String("name") ?? $"token{tokens.Count}",
+                Sha256 = hash?.ToLowerInvariant() ?? "",
+                ReservedNames = tok.StringList("reserved_names").Select(x => x.Value.ToLowerInvariant()).ToImmutableArray(),
+                AllowedPatterns = tok.StringList("allowed_patterns").Select(x => x.Value.ToLowerInvariant()).ToImmutableArray(),
+                MaxTunnels = tok.Int("max_tunnels", 1, 10_000) ?? 10,
+                AllowPooling = tok.Bool("allow_pooling") ?? false,
+                AllowTcp = tok.Bool("allow_tcp") ?? true,
+            });
+        }
+        return d with
+        {
+            Enabled = t.Bool("enabled") ?? true,
+            Domains = domains.Length > 0 ? domains : d.Domains,
+            Tokens = tokens.ToImmutable(),
+            ReconnectGrace = t.Duration("reconnect_grace") ?? d.ReconnectGrace,
+            TcpPortMin = min,
+            TcpPortMax = max,
+        };
+    }
+}

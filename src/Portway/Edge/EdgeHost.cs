@@ -1,0 +1,199 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Portway.Configuration;
+using Portway.Edge.AccessLog;
+using Portway.Edge.ErrorPages;
+using Portway.Edge.Forwarding;
+using Portway.Edge.Limits;
+using Portway.Edge.Metrics;
+using Portway.Edge.Observability;
+using Portway.Edge.Routing;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Portway.Edge;
+
+/// <summary>
+/// Composition root of `portway serve`: Kestrel listeners, services, and the request path in order.
+/// </summary>
+internal sealed partial class EdgeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<(ListenOptions Options, string Purpose)> _listens = [];
+    private readonly ConfigReloader _reloader;
+    private int _adminPort = -1;
+
+    private EdgeHost(PortwayConfig config, string? configPath, Action<IServiceCollection>? configureServices)
+    {
+        State = new EdgeState(config);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        ConfigureLogging(builder.Logging);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.WebHost.ConfigureKestrel(k => ConfigureKestrel(k, config));
+
+        var proxyConfig = new PortwayProxyConfigProvider(config);
+        builder.Services.AddSingleton(State);
+        builder.Services.AddSingleton(proxyConfig);
+        builder.Services.AddSingleton(config.AccessLog);
+        builder.Services.AddSingleton<AccessLogWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
+        builder.Services.AddSingleton<EdgeMetrics>();
+        builder.Services.AddSingleton<NoRouteHandler>();
+        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
+        builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(EdgeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        configureServices?.Invoke(builder.Services);
+
+        _app = builder.Build();
+        _reloader = new ConfigReloader(configPath, State, proxyConfig, _app.Services.GetRequiredService<ILogger<ConfigReloader>>());
+        BuildPipeline(_app);
+    }
+
+    public EdgeState State { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Every bound address with what it is for, known after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<(string Url, string Purpose)> Addresses { get; private set; } = [];
+
+    public static EdgeHost Create(PortwayConfig config, string? configPath = null, Action<IServiceCollection>? configureServices = null) =>
+        new(config, configPath, configureServices);
+
+    private void BuildPipeline(WebApplication app)
+    {
+        // 1. The admin listener is a separate surface: /metrics and /healthz only, never proxied,
+        //    and kept out of the access log and request metrics (scrapes would drown them).
+        app.MapWhen(c => c.Connection.LocalPort == _adminPort, BuildAdmin);
+        // 2. Ids, access log and metrics next, so the recorded duration covers every later step.
+        app.UseMiddleware<RequestObserverMiddleware>();
+        // 3. Forward-proxy shapes are refused before any routing can match them.
+        app.UseMiddleware<ForwardProxyGuardMiddleware>();
+        app.UseRouting();
+        // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
+        app.UseMiddleware<ProxyErrorPageMiddleware>();
+        // 5. Routes from the config: affinity, load balancing and passive health as YARP runs them.
+        // Explicit UseEndpoints (not top-level mapping) so the 404 page below runs only when no route matched.
+#pragma warning disable ASP0014
+        app.UseEndpoints(e => e.MapReverseProxy(proxy =>
+        {
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        }));
+#pragma warning restore ASP0014
+        // 6. Nothing matched: a 404 page, never a forward to the host the client named.
+        var noRoute = app.Services.GetRequiredService<NoRouteHandler>();
+        app.Run(noRoute.HandleAsync);
+    }
+
+    private static void BuildAdmin(IApplicationBuilder admin)
+    {
+        admin.UseOpenTelemetryPrometheusScrapingEndpoint();
+        admin.Run(static context =>
+        {
+            if (context.Request.Path == "/healthz") return context.Response.WriteAsync("ok\n");
+            return ErrorPage.WriteAsync(context, 404, "Not Found", "The admin listener serves /metrics and /healthz.");
+        });
+    }
+
+    private void ConfigureKestrel(KestrelServerOptions k, PortwayConfig config)
+    {
+        var limits = config.Limits;
+        k.AddServerHeader = false;
+        k.Limits.MaxRequestHeadersTotalSize = (int)Math.Min(int.MaxValue, limits.MaxRequestHeaderBytes);
+        k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+        k.Limits.MaxRequestLineSize = (int)Math.Min(int.MaxValue, limits.MaxRequestLineBytes);
+        k.Limits.MaxConcurrentConnections = limits.MaxConnections;
+        k.Limits.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+        k.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinDataRateBytesPerSecond, limits.MinDataRateGrace);
+        k.Limits.MinResponseDataRate = new MinDataRate(limits.MinDataRateBytesPerSecond, limits.MinDataRateGrace);
+        k.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        k.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+
+        foreach (var listener in config.Listeners)
+        {
+            Listen(k, listener.Url, listener.Protocols, $"proxy (listener '{listener.Name}')");
+        }
+        if (config.Admin.Url is { } admin) Listen(k, admin, HttpProtocols.Http1, "admin (/metrics, /healthz)");
+    }
+
+    private void Listen(KestrelServerOptions k, Uri url, HttpProtocols protocols, string purpose)
+    {
+        void Configure(ListenOptions o)
+        {
+            o.Protocols = protocols;
+            _listens.Add((o, purpose));
+        }
+        if (url.Host is "localhost") k.ListenLocalhost(url.Port, Configure);
+        else if (url.Host is "0.0.0.0" or "[::]") k.ListenAnyIP(url.Port, Configure);
+        else k.Listen(IPAddress.Parse(url.Host.Trim('[', ']')), url.Port, Configure);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken);
+        var addresses = new List<(string, string)>();
+        foreach (var (options, purpose) in _listens)
+        {
+            var endpoint = options.IPEndPoint;
+            var url = endpoint is null || options.GetType().Name.StartsWith("Localhost", StringComparison.Ordinal)
+                ? $"http://localhost:{endpoint?.Port}" : $"http://{FormatHost(endpoint)}";
+            if (purpose.StartsWith("admin", StringComparison.Ordinal) && endpoint is not null) _adminPort = endpoint.Port;
+            addresses.Add((url, purpose));
+        }
+        Addresses = addresses;
+        _reloader.Start();
+    }
+
+    private static string FormatHost(IPEndPoint e) =>
+        e.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{e.Address}]:{e.Port}" : $"{e.Address}:{e.Port}";
+
+    /// <summary>The first proxy listener's URL, for tests and the CLI banner.</summary>
+    public Uri ProxyUrl => new(Addresses.First(a => a.Purpose.StartsWith("proxy", StringComparison.Ordinal)).Url);
+
+    public Uri? AdminUrl => Addresses.Where(a => a.Purpose.StartsWith("admin", StringComparison.Ordinal)).Select(a => new Uri(a.Url)).FirstOrDefault();
+
+    /// <summary>Applies a new config (already validated) the way a file change would.</summary>
+    public void Apply(PortwayConfig config) => _reloader.Apply(config);
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        _reloader.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        // Per-request framework logs cost throughput and duplicate the access log.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Yarp", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Session-affinity cookies use ephemeral in-memory keys on purpose; the warning is noise.
+        logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // Malformed and smuggling-shaped requests are rejected by Kestrel; say so in the log.
+        logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Debug);
+    }
+}

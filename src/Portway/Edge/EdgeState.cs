@@ -1,0 +1,22 @@
+using Portway.Configuration;
+
+namespace Portway.Edge;
+
+/// <summary>
+/// The config currently in force. Middleware reads <see cref="Current"/> per request (one volatile
+/// read), so a reload takes effect for the next request without locks.
+/// </summary>
+internal sealed class EdgeState(PortwayConfig initial)
+{
+    private volatile PortwayConfig _current = initial;
+
+    public PortwayConfig Current => _current;
+
+    public event Action<PortwayConfig>? Changed;
+
+    public void Set(PortwayConfig config)
+    {
+        _current = config;
+        Changed?.Invoke(config);
+    }
+}

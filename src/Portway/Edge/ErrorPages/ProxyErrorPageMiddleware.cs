@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Portway.Edge.ErrorPages;
+
+/// <summary>
+/// Turns YARP's bare error statuses (502, 503, 504 with no body) into pages that name the cluster
+/// and say what failed. Only errors the proxy produced are touched: a destination's own 5xx
+/// passes through unchanged.
+/// </summary>
+internal sealed class ProxyErrorPageMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await next(context);
+        if (context.Response.HasStarted || context.Response.StatusCode < 400) return;
+        var proxy = context.Features.Get<IReverseProxyFeature>();
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (proxy is null) return;
+        var cluster = proxy.Cluster?.Config.ClusterId ?? proxy.Route.Config.ClusterId ?? "?";
+
+        if (error is null)
+        {
+            // YARP sets 503 without an error feature when no destination is available.
+            if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable && proxy.AvailableDestinations.Count == 0)
+            {
+                await ErrorPage.WriteAsync(context, 503, "Service Unavailable",
+                    $"No healthy server in cluster '{cluster}' can take this request.",
+                    "Every destination is failing its health checks or was ejected after errors; check that the servers are running. Portway retries them automatically.");
+            }
+            return;
+        }
+
+        var destination = proxy.ProxiedDestination?.Model.Config.Address ?? "the server";
+        switch (error.Error)
+        {
+            case ForwarderError.NoAvailableDestinations:
+                await ErrorPage.WriteAsync(context, 503, "Service Unavailable",
+                    $"No healthy server in cluster '{cluster}' can take this request.",
+                    "Every destination is failing its health checks or was ejected after errors; check that the servers are running.");
+                break;
+            case ForwarderError.RequestTimedOut:
+                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
+                    $"{destination} (cluster '{cluster}') did not answer in time.",
+                    "Raise clusters[].timeouts.response if the server is slow on purpose.");
+                break;
+            case ForwarderError.Request when IsTimeout(error.Exception):
+                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
+                    $"Could not connect to {destination} (cluster '{cluster}') in time.",
+                    "Check that the server is reachable; raise clusters[].timeouts.connect if it is slow to accept.");
+                break;
+            case ForwarderError.Request:
+                await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
+                    $"Could not get a response from {destination} (cluster '{cluster}'): {Describe(error.Exception)}",
+                    "Check that the server is running and listening on that address.");
+                break;
+            case ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled:
+                // The client went away or sent a broken body: nothing useful to send back.
+                break;
+            default:
+                await ErrorPage.WriteAsync(context, context.Response.StatusCode, "Bad Gateway",
+                    $"Forwarding to {destination} (cluster '{cluster}') failed: {error.Error}.");
+                break;
+        }
+    }
+
+    private static bool IsTimeout(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException) return true;
+        }
+        return false;
+    }
+
+    private static string Describe(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException se) return se.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused ? "connection refused" : se.Message;
+            if (e.InnerException is null) return e.Message;
+        }
+        return "unknown error";
+    }
+}

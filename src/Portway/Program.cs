@@ -1,0 +1,3 @@
+using Portway.Cli;
+
+return await PortwayCli.RunAsync(args);
