@@ -129,6 +129,11 @@ internal sealed class YamlSection
             Error(key, $"'{text}' is not a duration; write it like 500ms, 30s, 5m, 1h or 1d");
             return null;
         }
+        if (d < TimeSpan.Zero)
+        {
+            Error(key, $"'{text}' is negative; a duration must be positive, e.g. 5s");
+            return null;
+        }
         if (d < (min ?? TimeSpan.Zero))
         {
             Error(key, $"'{text}' must be at least {ConfigValues.FormatDuration(min ?? TimeSpan.Zero)}");
