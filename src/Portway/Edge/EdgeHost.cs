@@ -78,8 +78,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         app.MapWhen(c => c.Connection.LocalPort == _adminPort, BuildAdmin);
         // 2. Ids, access log and metrics next, so the recorded duration covers every later step.
         app.UseMiddleware<RequestObserverMiddleware>();
-        // 3. Forward-proxy shapes are refused before any routing can match them.
-        app.UseMiddleware<ForwardProxyGuardMiddleware>();
+        // 3. Forward-proxy and smuggling shapes are refused before any routing can match them.
+        app.UseMiddleware<RequestGuardMiddleware>();
         app.UseRouting();
         // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
         app.UseMiddleware<ProxyErrorPageMiddleware>();
