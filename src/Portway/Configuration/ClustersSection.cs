@@ -8,7 +8,7 @@ internal static class ClustersSection
     {
         var result = ImmutableArray.CreateBuilder<ClusterConfig>();
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var c in top.List("clusters", "id", "destinations", "load_balancing", "hash_on", "health", "timeouts", "retries", "http2"))
+        foreach (var c in top.List("clusters", "id", "destinations", "load_balancing", "hash_on", "health", "timeouts", "retries", "http2", "tls"))
         {
             var id = c.String("id", required: true) ?? "";
             if (id.Length > 0 && !ids.Add(id)) c.Error("id", $"duplicate cluster id '{id}'; cluster ids must be unique");
@@ -26,6 +26,7 @@ internal static class ClustersSection
                 HashOn = lb == LoadBalancingNames.ConsistentHash ? hashOn ?? "client_ip" : null,
                 Destinations = ReadDestinations(c),
                 Http2ToDestinations = c.Bool("http2") ?? false,
+                Tls = TlsSection.ReadUpstream(c),
             };
             var timeouts = c.Child("timeouts", "connect", "response");
             if (timeouts is not null)

@@ -12,7 +12,7 @@ namespace Portway.Configuration;
 internal static class ConfigLoader
 {
     private static readonly string[] TopKeys =
-        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels"];
+        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls"];
 
     public static PortwayConfig LoadFile(string path)
     {
@@ -59,8 +59,10 @@ internal static class ConfigLoader
             Limits = ServerSection.ReadLimits(top),
             AccessLog = ServerSection.ReadAccessLog(top),
             Tunnels = TunnelsSection.Read(top),
+            Tls = TlsSection.Read(top),
         };
         ConfigValidator.CrossCheck(config, top, context);
+        TlsSection.CrossCheck(config, top);
         if (context.Errors.Count > 0)
             throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return config;

@@ -14,24 +14,20 @@ internal static class ListenersSection
             var url = ReadUrl(item, "url", required: true);
             var name = item.String("name") ?? url?.Scheme ?? "listener";
             if (!names.Add(name)) item.Error("name", $"duplicate listener name '{name}'; each listener needs its own name");
-            if (url is not null)
-            {
-                if (url.Scheme == "https")
-                    item.Error("url", "https listeners are configured with TLS (not available yet in this build); use http://");
-                else
-                    result.Add(new ListenerConfig(name, url, ReadProtocols(item)));
-            }
+            // https listeners offer HTTP/2 beside HTTP/1.1 by default: ALPN picks one per connection.
+            if (url is not null) result.Add(new ListenerConfig(name, url, ReadProtocols(item, url.Scheme == "https")));
         }
         if (result.Count == 0 && top.Context.Errors.Count == 0) top.Error("listeners", "needs at least one listener, e.g. - url: http://0.0.0.0:8080");
         return result.ToImmutable();
     }
 
-    private static HttpProtocols ReadProtocols(YamlSection item) =>
+    private static HttpProtocols ReadProtocols(YamlSection item, bool tls) =>
         item.Enum("protocols", ["http1", "http2", "http1_and_http2"]) switch
         {
             "http2" => HttpProtocols.Http2,
             "http1_and_http2" => HttpProtocols.Http1AndHttp2,
-            _ => HttpProtocols.Http1,
+            "http1" => HttpProtocols.Http1,
+            _ => tls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1,
         };
 
     public static AdminConfig ReadAdmin(YamlSection top)
@@ -53,7 +49,7 @@ internal static class ListenersSection
         if (!Uri.TryCreate(normalized, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https")
             || url.AbsolutePath != "/" || url.Query.Length > 0)
         {
-            s.Error(key, $"'{text}' is not a listen URL; write it like http://0.0.0.0:8080 or http://127.0.0.1:8080");
+            s.Error(key, $"'{text}' is not a listen URL; write it like http://0.0.0.0:8080, http://127.0.0.1:8080 or https://0.0.0.0:8443");
             return null;
         }
         return url;

@@ -19,11 +19,12 @@ internal sealed record PortwayConfig
     public LimitsConfig Limits { get; init; } = new();
     public AccessLogConfig AccessLog { get; init; } = new();
     public TunnelsConfig Tunnels { get; init; } = new();
+    public TlsConfig Tls { get; init; } = new();
 
     public bool Equals(PortwayConfig? other) =>
         other is not null && Source == other.Source && Listeners.SequenceEqual(other.Listeners) && Admin == other.Admin
         && Routes.SequenceEqual(other.Routes) && Clusters.SequenceEqual(other.Clusters) && Forwarded == other.Forwarded
-        && Limits == other.Limits && AccessLog == other.AccessLog && Tunnels == other.Tunnels;
+        && Limits == other.Limits && AccessLog == other.AccessLog && Tunnels == other.Tunnels && Tls == other.Tls;
 
     public override int GetHashCode() => HashCode.Combine(Source, Routes.Length, Clusters.Length);
 }
@@ -98,12 +99,13 @@ internal sealed record ClusterConfig
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public RetryConfig Retries { get; init; } = new();
     public bool Http2ToDestinations { get; init; }
+    public UpstreamTlsConfig? Tls { get; init; }
 
     public bool Equals(ClusterConfig? o) =>
         o is not null && Id == o.Id && Destinations.SequenceEqual(o.Destinations) && LoadBalancing == o.LoadBalancing
         && HashOn == o.HashOn && ActiveHealth == o.ActiveHealth && PassiveHealth == o.PassiveHealth
         && ConnectTimeout == o.ConnectTimeout && ResponseTimeout == o.ResponseTimeout && Retries == o.Retries
-        && Http2ToDestinations == o.Http2ToDestinations;
+        && Http2ToDestinations == o.Http2ToDestinations && Tls == o.Tls;
 
     public override int GetHashCode() => HashCode.Combine(Id, Destinations.Length);
 }

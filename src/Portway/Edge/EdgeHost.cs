@@ -17,6 +17,7 @@ using Portway.Edge.Limits;
 using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
+using Portway.Edge.Tls;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -28,7 +29,7 @@ namespace Portway.Edge;
 internal sealed partial class EdgeHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly List<(ListenOptions Options, string Purpose)> _listens = [];
+    private readonly List<(ListenOptions Options, string Purpose, string Scheme)> _listens = [];
     private readonly ConfigReloader _reloader;
     private int _adminPort = -1;
 
@@ -48,6 +49,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
+        builder.Services.AddPortwayTls();
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
@@ -80,7 +82,11 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         app.UseMiddleware<RequestObserverMiddleware>();
         // 3. Forward-proxy and smuggling shapes are refused before any routing can match them.
         app.UseMiddleware<RequestGuardMiddleware>();
+        // 3b. ACME http-01 answers, http→https 308 and HSTS: per site, before any route can match.
+        app.UseMiddleware<HttpsRedirectMiddleware>();
         app.UseRouting();
+        // 3c. Routes that require a visitor certificate (mTLS) check it once the route is known.
+        app.UseMiddleware<ClientCertificateMiddleware>();
         // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
         app.UseMiddleware<ProxyErrorPageMiddleware>();
         // 5. Routes from the config: affinity, load balancing and passive health as YARP runs them.
@@ -134,7 +140,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         void Configure(ListenOptions o)
         {
             o.Protocols = protocols;
-            _listens.Add((o, purpose));
+            if (url.Scheme == "https") TlsServices.UseTls(o, k.ApplicationServices);
+            _listens.Add((o, purpose, url.Scheme));
         }
         if (url.Host is "localhost") k.ListenLocalhost(url.Port, Configure);
         else if (url.Host is "0.0.0.0" or "[::]") k.ListenAnyIP(url.Port, Configure);
@@ -145,11 +152,11 @@ internal sealed partial class EdgeHost : IAsyncDisposable
     {
         await _app.StartAsync(cancellationToken);
         var addresses = new List<(string, string)>();
-        foreach (var (options, purpose) in _listens)
+        foreach (var (options, purpose, scheme) in _listens)
         {
             var endpoint = options.IPEndPoint;
             var url = endpoint is null || options.GetType().Name.StartsWith("Localhost", StringComparison.Ordinal)
-                ? $"http://localhost:{endpoint?.Port}" : $"http://{FormatHost(endpoint)}";
+                ? $"{scheme}://localhost:{endpoint?.Port}" : $"{scheme}://{FormatHost(endpoint)}";
             if (purpose.StartsWith("admin", StringComparison.Ordinal) && endpoint is not null) _adminPort = endpoint.Port;
             addresses.Add((url, purpose));
         }

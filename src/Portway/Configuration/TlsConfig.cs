@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using System.Security.Authentication;
+
+namespace Portway.Configuration;
+
+/// <summary>
+/// TLS for the edge's https listeners (see docs/tls.md): which certificate each site gets, ACME,
+/// redirect and HSTS, and client-certificate requirements per route.
+/// </summary>
+internal sealed record TlsConfig
+{
+    public ImmutableArray<TlsSiteConfig> Sites { get; init; } = [];
+    public AcmeConfig Acme { get; init; } = new();
+    /// <summary>Lowest protocol offered. TLS 1.2 (Mozilla's "intermediate" profile); 1.3 for "modern".</summary>
+    public SslProtocols MinVersion { get; init; } = SslProtocols.Tls12;
+    public ImmutableArray<ClientAuthConfig> ClientAuth { get; init; } = [];
+
+    public bool Equals(TlsConfig? o) =>
+        o is not null && Sites.SequenceEqual(o.Sites) && Acme == o.Acme && MinVersion == o.MinVersion && ClientAuth.SequenceEqual(o.ClientAuth);
+
+    public override int GetHashCode() => HashCode.Combine(Sites.Length, Acme, MinVersion);
+}
+
+/// <summary>Where a site's certificate comes from.</summary>
+internal enum CertificateSource
+{
+    /// <summary>PEM certificate (chain) + PEM key, RSA or ECDSA.</summary>
+    PemFiles,
+    Pkcs12,
+    /// <summary>Issued and renewed over ACME.</summary>
+    Acme,
+}
+
+/// <summary>
+/// A site: host names (exact or *.wildcard) sharing one certificate. <c>Default</c> serves
+/// connections whose SNI matches nothing (or that send none).
+/// </summary>
+internal sealed record TlsSiteConfig
+{
+    public ImmutableArray<string> Hosts { get; init; } = [];
+    public bool Default { get; init; }
+    public CertificateSource Source { get; init; }
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
+    public string? Pkcs12File { get; init; }
+    public string? Password { get; init; }
+    /// <summary>308 from http:// to https:// for these hosts (default on; /.well-known/acme-challenge/ is always exempt).</summary>
+    public bool RedirectHttp { get; init; } = true;
+    /// <summary>Strict-Transport-Security max-age; null = no header. Off by default because HSTS is sticky in browsers.</summary>
+    public TimeSpan? HstsMaxAge { get; init; }
+    public bool HstsIncludeSubdomains { get; init; }
+
+    private string? _hstsHeader;
+
+    /// <summary>The Strict-Transport-Security value, built once per site rather than per response.</summary>
+    public string? HstsHeader => HstsMaxAge is not { } age ? null
+        : _hstsHeader ??= $"max-age={(long)age.TotalSeconds}{(HstsIncludeSubdomains ? "; includeSubDomains" : "")}";
+
+    public bool Equals(TlsSiteConfig? o) =>
+        o is not null && Hosts.SequenceEqual(o.Hosts) && Default == o.Default && Source == o.Source && CertFile == o.CertFile
+        && KeyFile == o.KeyFile && Pkcs12File == o.Pkcs12File && Password == o.Password && RedirectHttp == o.RedirectHttp
+        && HstsMaxAge == o.HstsMaxAge && HstsIncludeSubdomains == o.HstsIncludeSubdomains;
+
+    public override int GetHashCode() => HashCode.Combine(Hosts.Length, Source, CertFile, Pkcs12File);
+
+    /// <summary>What to name in an error: the hosts, or "the default certificate".</summary>
+    public string Label => Hosts.IsEmpty ? "the default certificate" : string.Join(", ", Hosts);
+}
+
+/// <summary>ACME (RFC 8555) account and issuance settings.</summary>
+internal sealed record AcmeConfig
+{
+    /// <summary>Let's Encrypt production, as Caddy and certbot default to.</summary>
+    public const string LetsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory";
+    public const string LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+    public Uri Directory { get; init; } = new(LetsEncryptProduction);
+    public string? Email { get; init; }
+    public bool AgreeTos { get; init; }
+    /// <summary>PEM file of roots to trust for the CA's own HTTPS (a private CA, Pebble); null = the system's roots.</summary>
+    public string? CaRoot { get; init; }
+    /// <summary>Challenge types in order of preference. tls-alpn-01 first: it needs only the https port.</summary>
+    public ImmutableArray<string> Challenges { get; init; } = ["tls-alpn-01", "http-01"];
+    /// <summary>"ecdsa_p256" (default: smaller, faster handshakes) or "rsa_2048" (for very old clients).</summary>
+    public string KeyType { get; init; } = "ecdsa_p256";
+    /// <summary>Certificates and the account key; keys are written 0600.</summary>
+    public string Storage { get; init; } = DefaultStorage();
+    /// <summary>Also issue for tunnel names under tunnels.domains when the tunnel code asks for one.</summary>
+    public bool Tunnels { get; init; }
+    /// <summary>Renew when this share of the lifetime has passed (2/3, what certbot and Caddy use), unless ARI says otherwise.</summary>
+    public double RenewAt { get; init; } = 2.0 / 3.0;
+    /// <summary>First back-off after a failed order; doubles up to <see cref="RetryMax"/>.</summary>
+    public TimeSpan RetryMin { get; init; } = TimeSpan.FromMinutes(1);
+    public TimeSpan RetryMax { get; init; } = TimeSpan.FromHours(6);
+    /// <summary>How often pending authorizations and orders are polled when the CA sends no Retry-After.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public bool Equals(AcmeConfig? o) =>
+        o is not null && Directory == o.Directory && Email == o.Email && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
+        && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
+        && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval;
+
+    public override int GetHashCode() => HashCode.Combine(Directory, Email, Storage);
+
+    private static string DefaultStorage()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        return Path.Combine(data.Length > 0 ? data : Path.GetTempPath(), "portway", "acme");
+    }
+}
+
+/// <summary>Visitors must present a client certificate issued by <c>CaFile</c> on this route (mTLS).</summary>
+internal sealed record ClientAuthConfig(string RouteId, string CaFile, string SubjectHeader = "X-Client-Cert-Subject");
+
+/// <summary>TLS to a cluster's https:// destinations.</summary>
+internal sealed record UpstreamTlsConfig
+{
+    /// <summary>PEM roots trusted for the servers instead of the system's.</summary>
+    public string? CaFile { get; init; }
+    /// <summary>Name sent as SNI and checked in the server's certificate (also sent as Host).</summary>
+    public string? ServerName { get; init; }
+    public string? ClientCertFile { get; init; }
+    public string? ClientKeyFile { get; init; }
+    /// <summary>Skip validation entirely. Loudly logged; for labs only.</summary>
+    public bool Insecure { get; init; }
+}

@@ -1,0 +1,198 @@
+using System.Collections.Immutable;
+using System.Security.Authentication;
+
+namespace Portway.Configuration;
+
+/// <summary>Reads the <c>tls:</c> section and a cluster's <c>tls:</c> block (docs/tls.md).</summary>
+internal static class TlsSection
+{
+    private static readonly string[] SiteKeys =
+        ["hosts", "default", "certificate", "cert", "key", "pkcs12", "password", "redirect", "hsts", "hsts_include_subdomains"];
+    private static readonly string[] AcmeKeys =
+        ["directory", "email", "agree_tos", "ca_root", "challenges", "key_type", "storage", "tunnels", "renew_at", "retry_min", "retry_max", "poll_interval"];
+    private static readonly string[] ChallengeTypes = ["tls-alpn-01", "http-01"];
+
+    public static TlsConfig Read(YamlSection top)
+    {
+        var t = top.Child("tls", "sites", "acme", "min_version", "client_auth");
+        var result = new TlsConfig();
+        if (t is null) return result;
+        var minVersion = t.Enum("min_version", ["1.2", "1.3"]) switch
+        {
+            "1.3" => SslProtocols.Tls13,
+            _ => SslProtocols.Tls12,
+        };
+        return result with
+        {
+            Sites = ReadSites(t),
+            Acme = ReadAcme(t),
+            MinVersion = minVersion,
+            ClientAuth = ReadClientAuth(t),
+        };
+    }
+
+    private static ImmutableArray<TlsSiteConfig> ReadSites(YamlSection t)
+    {
+        var sites = ImmutableArray.CreateBuilder<TlsSiteConfig>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var hasDefault = false;
+        foreach (var s in t.List("sites", SiteKeys))
+        {
+            var hosts = ImmutableArray.CreateBuilder<string>();
+            foreach (var (host, node) in s.StringList("hosts"))
+            {
+                var name = host.ToLowerInvariant().TrimEnd('.');
+                var bare = name.StartsWith("*.", StringComparison.Ordinal) ? name[2..] : name;
+                if (Uri.CheckHostName(bare) != UriHostNameType.Dns)
+                    s.Context.Error(node, s.Join("hosts"), $"'{host}' is not a DNS name; write it like example.com or *.example.com");
+                else if (!seen.Add(name))
+                    s.Context.Error(node, s.Join("hosts"), $"'{host}' is already in another site; each name gets one certificate");
+                else hosts.Add(name);
+            }
+            var isDefault = s.Bool("default") ?? false;
+            if (isDefault && hasDefault) s.Error("default", "only one site can be the default certificate");
+            hasDefault |= isDefault;
+            if (hosts.Count == 0 && !isDefault) s.Error("hosts", "a site needs hosts (or default: true)");
+
+            var site = new TlsSiteConfig
+            {
+                Hosts = hosts.ToImmutable(),
+                Default = isDefault,
+                RedirectHttp = s.Bool("redirect") ?? true,
+                HstsIncludeSubdomains = s.Bool("hsts_include_subdomains") ?? false,
+            };
+            var hsts = s.String("hsts");
+            if (hsts is not null && hsts != "off") site = site with { HstsMaxAge = s.Duration("hsts", TimeSpan.Zero) };
+            sites.Add(ReadSource(s, site));
+        }
+        return sites.ToImmutable();
+    }
+
+    private static TlsSiteConfig ReadSource(YamlSection s, TlsSiteConfig site)
+    {
+        var auto = s.Enum("certificate", ["auto"]) is not null;
+        var cert = s.String("cert");
+        var key = s.String("key");
+        var p12 = s.String("pkcs12");
+        var given = (auto ? 1 : 0) + (cert is not null || key is not null ? 1 : 0) + (p12 is not null ? 1 : 0);
+        if (given != 1)
+        {
+            s.Error(given == 0 ? "hosts" : "certificate",
+                "give exactly one certificate source: certificate: auto (ACME), cert + key (PEM files), or pkcs12 (+ password)");
+            return site;
+        }
+        if (auto)
+        {
+            foreach (var h in site.Hosts)
+            {
+                if (h.StartsWith("*.", StringComparison.Ordinal))
+                    s.Error("hosts", $"'{h}': wildcard certificates need the dns-01 challenge, which Portway does not answer; use a certificate file for wildcards");
+            }
+            if (site.Hosts.IsEmpty) s.Error("certificate", "an ACME certificate needs host names; the default certificate must come from files");
+            return site with { Source = CertificateSource.Acme };
+        }
+        if (p12 is not null) return site with { Source = CertificateSource.Pkcs12, Pkcs12File = p12, Password = s.String("password") };
+        if (cert is null) s.Error("key", "a PEM key needs its certificate: add cert: /path/to/fullchain.pem");
+        if (key is null) s.Error("cert", "a PEM certificate needs its private key: add key: /path/to/key.pem");
+        return site with { Source = CertificateSource.PemFiles, CertFile = cert, KeyFile = key };
+    }
+
+    private static AcmeConfig ReadAcme(YamlSection t)
+    {
+        var a = t.Child("acme", AcmeKeys);
+        var d = new AcmeConfig();
+        if (a is null) return d;
+        var directory = d.Directory;
+        var text = a.String("directory");
+        if (text is not null)
+        {
+            var resolved = text switch
+            {
+                "letsencrypt" => AcmeConfig.LetsEncryptProduction,
+                "letsencrypt_staging" => AcmeConfig.LetsEncryptStaging,
+                _ => text,
+            };
+            if (Uri.TryCreate(resolved, UriKind.Absolute, out var uri) && uri.Scheme == "https") directory = uri;
+            else a.Error("directory", $"'{text}' is not an https:// ACME directory URL (or letsencrypt, letsencrypt_staging)");
+        }
+        var challenges = ImmutableArray.CreateBuilder<string>();
+        foreach (var (c, node) in a.StringList("challenges"))
+        {
+            if (Array.IndexOf(ChallengeTypes, c) < 0)
+                a.Context.Error(node, a.Join("challenges"), $"'{c}' is not a challenge Portway answers; allowed: {string.Join(", ", ChallengeTypes)}");
+            else challenges.Add(c);
+        }
+        var email = a.String("email");
+        if (email is not null && (!email.Contains('@') || email.Contains(':'))) a.Error("email", $"'{email}' is not an email address");
+        return d with
+        {
+            Directory = directory,
+            Email = email,
+            AgreeTos = a.Bool("agree_tos") ?? false,
+            CaRoot = a.String("ca_root"),
+            Challenges = challenges.Count > 0 ? challenges.ToImmutable() : d.Challenges,
+            KeyType = a.Enum("key_type", ["ecdsa_p256", "rsa_2048"]) ?? d.KeyType,
+            Storage = a.String("storage") ?? d.Storage,
+            Tunnels = a.Bool("tunnels") ?? false,
+            RenewAt = a.Double("renew_at", 0.1, 0.95) ?? d.RenewAt,
+            RetryMin = a.Duration("retry_min", TimeSpan.FromMilliseconds(100)) ?? d.RetryMin,
+            RetryMax = a.Duration("retry_max", TimeSpan.FromSeconds(1)) ?? d.RetryMax,
+            PollInterval = a.Duration("poll_interval", TimeSpan.FromMilliseconds(50)) ?? d.PollInterval,
+        };
+    }
+
+    private static ImmutableArray<ClientAuthConfig> ReadClientAuth(YamlSection t)
+    {
+        var result = ImmutableArray.CreateBuilder<ClientAuthConfig>();
+        foreach (var c in t.List("client_auth", "route", "ca", "header"))
+        {
+            var route = c.String("route", required: true);
+            var ca = c.String("ca", required: true);
+            var header = c.String("header") ?? "X-Client-Cert-Subject";
+            if (route is not null && ca is not null) result.Add(new ClientAuthConfig(route, ca, header));
+        }
+        return result.ToImmutable();
+    }
+
+    /// <summary>A cluster's <c>tls:</c> block for its https:// destinations.</summary>
+    public static UpstreamTlsConfig? ReadUpstream(YamlSection cluster)
+    {
+        var u = cluster.Child("tls", "ca", "server_name", "client_cert", "client_key", "insecure");
+        if (u is null) return null;
+        var result = new UpstreamTlsConfig
+        {
+            CaFile = u.String("ca"),
+            ServerName = u.String("server_name"),
+            ClientCertFile = u.String("client_cert"),
+            ClientKeyFile = u.String("client_key"),
+            Insecure = u.Bool("insecure") ?? false,
+        };
+        if (result.ServerName is { } sni && Uri.CheckHostName(sni) != UriHostNameType.Dns)
+            u.Error("server_name", $"'{sni}' is not a DNS name");
+        if ((result.ClientCertFile is null) != (result.ClientKeyFile is null))
+            u.Error(result.ClientCertFile is null ? "client_key" : "client_cert", "client_cert and client_key go together (PEM files)");
+        if (result.Insecure && result.CaFile is not null) u.Error("insecure", "insecure skips validation, so ca would be ignored; set one or the other");
+        return result;
+    }
+
+    /// <summary>Checks against the rest of the file: https listeners need certificates, client_auth names real routes.</summary>
+    public static void CrossCheck(PortwayConfig config, YamlSection top)
+    {
+        var https = false;
+        foreach (var l in config.Listeners) https |= l.Url.Scheme == "https";
+        if (https && config.Tls.Sites.IsEmpty)
+            top.Error("listeners", "an https:// listener needs certificates: add tls.sites (files or certificate: auto); see docs/tls.md");
+        var tls = top.Child("tls", "sites", "acme", "min_version", "client_auth");
+        var needsAcme = false;
+        foreach (var s in config.Tls.Sites) needsAcme |= s.Source == CertificateSource.Acme;
+        if ((needsAcme || config.Tls.Acme.Tunnels) && !config.Tls.Acme.AgreeTos && tls is not null)
+            tls.Error("acme", $"ACME needs acme.agree_tos: true (read the CA's terms first: {config.Tls.Acme.Directory})");
+        if (tls is null) return;
+        foreach (var c in config.Tls.ClientAuth)
+        {
+            var found = false;
+            foreach (var r in config.Routes) found |= string.Equals(r.Id, c.RouteId, StringComparison.OrdinalIgnoreCase);
+            if (!found) tls.Error("client_auth", $"unknown route '{c.RouteId}'; client_auth names a route id from routes:");
+        }
+    }
+}
