@@ -39,7 +39,8 @@ internal static class ServerSection
             MaxRequestLineBytes = Positive(l, "max_request_line_bytes") ?? d.MaxRequestLineBytes,
             MaxConnections = l.Long("max_connections", 1, 10_000_000) ?? d.MaxConnections,
             MinDataRateBytesPerSecond = l.Size("min_data_rate") ?? d.MinDataRateBytesPerSecond,
-            MinDataRateGrace = l.Duration("min_data_rate_grace", TimeSpan.FromSeconds(1)) ?? d.MinDataRateGrace,
+            // Kestrel requires a grace period of more than 1 s.
+            MinDataRateGrace = l.Duration("min_data_rate_grace", TimeSpan.FromSeconds(2)) ?? d.MinDataRateGrace,
             RequestHeadersTimeout = l.Duration("request_headers_timeout", TimeSpan.FromSeconds(1)) ?? d.RequestHeadersTimeout,
             KeepAliveTimeout = l.Duration("keep_alive_timeout", TimeSpan.FromSeconds(1)) ?? d.KeepAliveTimeout,
         };
