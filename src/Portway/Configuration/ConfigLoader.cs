@@ -12,7 +12,7 @@ namespace Portway.Configuration;
 internal static class ConfigLoader
 {
     private static readonly string[] TopKeys =
-        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls"];
+        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache"];
 
     public static PortwayConfig LoadFile(string path)
     {
@@ -60,6 +60,7 @@ internal static class ConfigLoader
             AccessLog = ServerSection.ReadAccessLog(top),
             Tunnels = TunnelsSection.Read(top),
             Tls = TlsSection.Read(top),
+            Cache = CacheSection.Read(top),
         };
         ConfigValidator.CrossCheck(config, top, context);
         TlsSection.CrossCheck(config, top);

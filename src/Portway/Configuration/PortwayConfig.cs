@@ -20,11 +20,12 @@ internal sealed record PortwayConfig
     public AccessLogConfig AccessLog { get; init; } = new();
     public TunnelsConfig Tunnels { get; init; } = new();
     public TlsConfig Tls { get; init; } = new();
+    public CacheConfig Cache { get; init; } = new();
 
     public bool Equals(PortwayConfig? other) =>
         other is not null && Source == other.Source && Listeners.SequenceEqual(other.Listeners) && Admin == other.Admin
         && Routes.SequenceEqual(other.Routes) && Clusters.SequenceEqual(other.Clusters) && Forwarded == other.Forwarded
-        && Limits == other.Limits && AccessLog == other.AccessLog && Tunnels == other.Tunnels && Tls == other.Tls;
+        && Limits == other.Limits && AccessLog == other.AccessLog && Tunnels == other.Tunnels && Tls == other.Tls && Cache == other.Cache;
 
     public override int GetHashCode() => HashCode.Combine(Source, Routes.Length, Clusters.Length);
 }
@@ -59,11 +60,13 @@ internal sealed record RouteConfig
     public int? Order { get; init; }
     public TimeSpan? Timeout { get; init; }
     public ImmutableArray<TransformConfig> Transforms { get; init; } = [];
+    /// <summary>Responses on this route go through the shared cache (docs/caching.md).</summary>
+    public bool Cache { get; init; }
 
     public bool Equals(RouteConfig? o) =>
         o is not null && Id == o.Id && ClusterId == o.ClusterId && Hosts.SequenceEqual(o.Hosts) && Path == o.Path
         && Methods.SequenceEqual(o.Methods) && Headers.SequenceEqual(o.Headers) && Query.SequenceEqual(o.Query)
-        && Order == o.Order && Timeout == o.Timeout && Transforms.SequenceEqual(o.Transforms);
+        && Order == o.Order && Timeout == o.Timeout && Transforms.SequenceEqual(o.Transforms) && Cache == o.Cache;
 
     public override int GetHashCode() => HashCode.Combine(Id, ClusterId, Path);
 }

@@ -15,7 +15,7 @@ internal static class RoutesSection
         var result = ImmutableArray.CreateBuilder<RouteConfig>();
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var index = 0;
-        foreach (var r in top.List("routes", "id", "match", "cluster", "order", "timeout", "transforms"))
+        foreach (var r in top.List("routes", "id", "match", "cluster", "order", "timeout", "transforms", "cache"))
         {
             var id = r.String("id") ?? $"route{index}";
             index++;
@@ -29,6 +29,7 @@ internal static class RoutesSection
                 Order = r.Int("order", -100_000, 100_000),
                 Timeout = r.Duration("timeout", TimeSpan.FromMilliseconds(1)),
                 Transforms = ReadTransforms(r),
+                Cache = CacheSection.ReadRoute(r),
             };
             if (match is not null) route = ReadMatch(match, route);
             result.Add(route);

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portway.Configuration;
 using Portway.Edge.AccessLog;
+using Portway.Edge.Caching;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Forwarding;
 using Portway.Edge.Limits;
@@ -50,6 +51,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddPortwayTls();
+        builder.Services.AddPortwayCache(config.Cache);
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
@@ -94,6 +96,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
 #pragma warning disable ASP0014
         app.UseEndpoints(e => e.MapReverseProxy(proxy =>
         {
+            // The shared cache (routes with cache: true): the route is known, and a hit is
+            // answered before load balancing, so it never touches a destination.
+            proxy.UseMiddleware<CacheMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
@@ -107,10 +112,11 @@ internal sealed partial class EdgeHost : IAsyncDisposable
     private static void BuildAdmin(IApplicationBuilder admin)
     {
         admin.UseOpenTelemetryPrometheusScrapingEndpoint();
+        admin.UseMiddleware<CachePurgeMiddleware>();
         admin.Run(static context =>
         {
             if (context.Request.Path == "/healthz") return context.Response.WriteAsync("ok\n");
-            return ErrorPage.WriteAsync(context, 404, "Not Found", "The admin listener serves /metrics and /healthz.");
+            return ErrorPage.WriteAsync(context, 404, "Not Found", "The admin listener serves /metrics, /healthz and POST /cache/purge.");
         });
     }
 

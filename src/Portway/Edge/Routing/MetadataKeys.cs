@@ -15,5 +15,7 @@ internal static class MetadataKeys
     public const string HealthExpectMax = "Portway.Health.ExpectMax";
     public const string HealthUnhealthyAfter = "Portway.Health.UnhealthyAfter";
     public const string HealthHealthyAfter = "Portway.Health.HealthyAfter";
+    /// <summary>On a route: "true" when the shared cache serves it (Edge/Caching).</summary>
+    public const string Cache = "Portway.Cache";
     public const string PassiveConsecutiveFailures = "Portway.Health.ConsecutiveFailures";
 }

@@ -36,6 +36,7 @@ internal static class ProxyConfigMapper
                     QueryParameters = r.Query.IsEmpty ? null : r.Query.Select(MapQuery).ToList(),
                 },
                 Transforms = r.Transforms.IsEmpty ? null : r.Transforms.Select(MapTransform).ToList(),
+                Metadata = r.Cache ? new Dictionary<string, string> { [MetadataKeys.Cache] = "true" } : null,
             });
         }
         return routes;

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Portway.Configuration;
+
+namespace Portway.Edge.Caching;
+
+/// <summary>
+/// Whether a response may be stored by a shared cache (RFC 9111 §3) and for how long it is
+/// fresh (§4.2). Pure functions of the exchange and the config, so they are unit-tested directly.
+/// </summary>
+internal static class ResponsePolicy
+{
+    /// <summary>
+    /// The directives that govern a response: CDN-Cache-Control when enabled and present (RFC 9213
+    /// §2.1: a targeted field replaces Cache-Control and Expires), else Cache-Control.
+    /// </summary>
+    public static CacheDirectives Directives(IHeaderDictionary response, CacheConfig config, out bool targeted)
+    {
+        if (config.CdnCacheControl)
+        {
+            var cdn = CacheDirectives.Parse(response["CDN-Cache-Control"]);
+            if (cdn.Present)
+            {
+                targeted = true;
+                return cdn;
+            }
+        }
+        targeted = false;
+        return CacheDirectives.Parse(response.CacheControl);
+    }
+
+    /// <summary>Statuses a cache understands (§3, "understands the status code") and may store.</summary>
+    public static bool Understood(int status) => status is 200 or 203 or 204 or 300 or 301 or 302 or 307 or 308 or 404 or 405 or 410 or 414 or 501;
+
+    /// <summary>Heuristically cacheable by default (RFC 9110 §15.1).</summary>
+    public static bool HeuristicallyCacheable(int status) => status is 200 or 203 or 204 or 300 or 301 or 308 or 404 or 405 or 410 or 414 or 501;
+
+    /// <summary>
+    /// §3: returns null when the response may be stored, else the reason (a Cache-Status detail token).
+    /// </summary>
+    public static string? WhyNotStorable(HttpRequest request, in CacheDirectives requestCc, int status, IHeaderDictionary response, in CacheDirectives cc, bool targeted)
+    {
+        if (!HttpMethods.IsGet(request.Method)) return "method";
+        if (!Understood(status)) return "status";
+        // must-understand: a cache that understands the status may store and ignore no-store (§5.2.2.3).
+        if (cc.NoStore && !cc.MustUnderstand) return "no-store";
+        if (requestCc.NoStore) return "request-no-store";
+        if (cc.Private) return "private";
+        // §3.5: a shared cache stores an answer to an authenticated request only when told it may.
+        if (request.Headers.ContainsKey(HeaderNames.Authorization) && !cc.Public && !cc.MustRevalidate && cc.SMaxAge < 0) return "authorization";
+        // A response that sets a cookie is one user's; nginx and Varnish refuse to store it too.
+        if (response.ContainsKey(HeaderNames.SetCookie)) return "set-cookie";
+        if (VaryKey.IsStar(VaryKey.Names(response.Vary))) return "vary-star";
+        var explicitly = cc.Public || cc.MaxAge >= 0 || cc.SMaxAge >= 0 || (!targeted && response.ContainsKey(HeaderNames.Expires));
+        if (!explicitly && !HeuristicallyCacheable(status)) return "not-cacheable-status";
+        return null;
+    }
+
+    /// <summary>
+    /// §4.2.1 freshness_lifetime and §4.2.3 corrected_initial_age, plus the flags that govern reuse.
+    /// </summary>
+    public static Freshness Compute(IHeaderDictionary response, int status, in CacheDirectives cc, bool targeted, bool authorized,
+        DateTimeOffset requestTime, DateTimeOffset responseTime, CacheConfig config)
+    {
+        var date = ParseDate(response.Date) ?? responseTime;
+        TimeSpan lifetime;
+        if (cc.SMaxAge >= 0) lifetime = TimeSpan.FromSeconds(cc.SMaxAge);
+        else if (cc.MaxAge >= 0) lifetime = TimeSpan.FromSeconds(cc.MaxAge);
+        else if (!targeted && response.ContainsKey(HeaderNames.Expires))
+        {
+            // An invalid Expires (e.g. "0") means already expired (§5.3).
+            var expires = ParseDate(response.Expires);
+            lifetime = expires is { } e && e > date ? e - date : TimeSpan.Zero;
+        }
+        else if ((HeuristicallyCacheable(status) || cc.Public) && ParseDate(response.LastModified) is { } lastModified && lastModified < date)
+        {
+            // §4.2.2: a fraction of the time since last modification, capped.
+            var h = TimeSpan.FromTicks((long)((date - lastModified).Ticks * config.HeuristicFraction));
+            lifetime = h > config.HeuristicMax ? config.HeuristicMax : h;
+        }
+        else lifetime = TimeSpan.Zero;
+
+        // §4.2.3 age calculation.
+        var ageValue = TimeSpan.Zero;
+        if (long.TryParse(response.Age.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ageSeconds))
+            ageValue = TimeSpan.FromSeconds(Math.Min(ageSeconds, int.MaxValue));
+        var apparentAge = responseTime - date;
+        if (apparentAge < TimeSpan.Zero) apparentAge = TimeSpan.Zero;
+        var responseDelay = responseTime - requestTime;
+        var correctedAgeValue = ageValue + (responseDelay > TimeSpan.Zero ? responseDelay : TimeSpan.Zero);
+        var initialAge = apparentAge > correctedAgeValue ? apparentAge : correctedAgeValue;
+
+        return new Freshness
+        {
+            ResponseTime = responseTime,
+            InitialAge = initialAge,
+            Lifetime = lifetime,
+            StaleWhileRevalidate = cc.StaleWhileRevalidate > 0 ? TimeSpan.FromSeconds(cc.StaleWhileRevalidate) : TimeSpan.Zero,
+            StaleIfError = cc.StaleIfError > 0 ? TimeSpan.FromSeconds(cc.StaleIfError) : TimeSpan.Zero,
+            NoCache = cc.NoCache,
+            // s-maxage "incorporates the semantics of proxy-revalidate" (§5.2.2.10).
+            MustRevalidate = cc.MustRevalidate || cc.ProxyRevalidate || cc.SMaxAge >= 0,
+            Immutable = cc.Immutable,
+            Authorized = authorized,
+        };
+    }
+
+    public static DateTimeOffset? ParseDate(Microsoft.Extensions.Primitives.StringValues value) =>
+        value.Count > 0 && HeaderUtilities.TryParseDate(value.ToString(), out var d) ? d : null;
+}
