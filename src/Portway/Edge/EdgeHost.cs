@@ -15,6 +15,7 @@ using Portway.Edge.Caching;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Forwarding;
 using Portway.Edge.Limits;
+using Portway.Edge.LoadBalancing;
 using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
@@ -53,6 +54,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddPortwayTls();
         builder.Services.AddPortwayCache(config.Cache);
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
+        builder.Services.AddPortwayLoadBalancing();
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
@@ -91,7 +93,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         app.UseMiddleware<ClientCertificateMiddleware>();
         // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
         app.UseMiddleware<ProxyErrorPageMiddleware>();
-        // 5. Routes from the config: affinity, load balancing and passive health as YARP runs them.
+        // 5. Routes from the config: retries, affinity, load balancing, passive health, then the forwarder.
         // Explicit UseEndpoints (not top-level mapping) so the 404 page below runs only when no route matched.
 #pragma warning disable ASP0014
         app.UseEndpoints(e => e.MapReverseProxy(proxy =>
@@ -99,9 +101,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
             // The shared cache (routes with cache: true): the route is known, and a hit is
             // answered before load balancing, so it never touches a destination.
             proxy.UseMiddleware<CacheMiddleware>();
-            proxy.UseSessionAffinity();
-            proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
+            // Retries wrap affinity, balancing and passive health so a retry picks again (LoadBalancingPipelineExtensions).
+            proxy.UsePortwayLoadBalancing();
         }));
 #pragma warning restore ASP0014
         // 6. Nothing matched: a 404 page, never a forward to the host the client named.

@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Portway.Configuration;
+using Portway.Edge.LoadBalancing;
+using Portway.Edge.Routing;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Portway.Edge.Health;
+
+/// <summary>
+/// Passive outlier ejection (Envoy's consecutive_5xx): health.passive.consecutive_failures
+/// failed requests in a row — transport errors or a 5xx from the destination — take it out of
+/// the cluster for health.passive.ejection (YARP's ReactivationPeriod); then it takes traffic again
+/// and the count starts over. Failures the client caused (it went away, sent a broken body) do not count.
+/// </summary>
+internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdater updater, ILogger<ConsecutiveFailuresPolicy> logger) : IPassiveHealthCheckPolicy
+{
+    private static readonly PassiveHealthConfig Defaults = new();
+    private readonly ConditionalWeakTable<DestinationState, Counter> _failures = new();
+    private readonly ConditionalWeakTable<ClusterModel, Threshold> _thresholds = new();
+
+    public string Name => PolicyNames.PassiveHealth;
+
+    public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var counter = _failures.GetValue(destination, static _ => new Counter());
+        if (!IsFailure(context))
+        {
+            // Avoid writing the shared counter on every success: only a streak in progress needs resetting.
+            if (Volatile.Read(ref counter.Value) != 0) Volatile.Write(ref counter.Value, 0);
+            return;
+        }
+        var threshold = _thresholds.GetValue(cluster.Model, static m =>
+            new Threshold(Math.Max(1, MetadataValues.Int(m.Config.Metadata, MetadataKeys.PassiveConsecutiveFailures, Defaults.ConsecutiveFailures)))).Value;
+        if (Interlocked.Increment(ref counter.Value) < threshold || destination.Health.Passive == DestinationHealth.Unhealthy) return;
+        Volatile.Write(ref counter.Value, 0);
+        var period = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? Defaults.Ejection;
+        LogEjected(cluster.ClusterId, destination.Model.Config.Address, threshold, period);
+        updater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, period);
+    }
+
+    private static bool IsFailure(HttpContext context)
+    {
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is null) return context.Response.StatusCode >= 500;
+        return error.Error switch
+        {
+            ForwarderError.None => context.Response.StatusCode >= 500,
+            // The client went away, was slow or sent a broken body: not the destination's fault.
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
+                or ForwarderError.ResponseBodyClient or ForwarderError.ResponseBodyCanceled
+                or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeRequestCanceled
+                or ForwarderError.UpgradeResponseClient or ForwarderError.UpgradeResponseCanceled
+                or ForwarderError.RequestCreation or ForwarderError.NoAvailableDestinations => false,
+            _ => true,
+        };
+    }
+
+    private sealed class Counter
+    {
+        public int Value;
+    }
+
+    private sealed record Threshold(int Value);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} ejected after {Count} failed requests in a row; it gets traffic again in {Period}")]
+    private partial void LogEjected(string cluster, string address, int count, TimeSpan period);
+}
