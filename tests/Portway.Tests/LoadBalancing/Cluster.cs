@@ -54,6 +54,18 @@ internal static class Cluster
         return cluster!.Destinations[id];
     }
 
+    /// <summary>Whether the destination is among those YARP currently balances over (health applied).</summary>
+    public static bool IsAvailable(TestEdge edge, string id)
+    {
+        var state = edge.Host.Services.GetRequiredService<IProxyStateLookup>();
+        Assert.True(state.TryGetCluster("app", out var cluster), "cluster 'app' is loaded");
+        foreach (var d in cluster!.DestinationsState.AvailableDestinations)
+        {
+            if (d.DestinationId == id) return true;
+        }
+        return false;
+    }
+
     /// <summary>A loopback port nothing listens on (bound once by the OS, then released).</summary>
     public static int DeadPort()
     {

@@ -40,15 +40,17 @@ internal sealed class ProxyErrorPageMiddleware(RequestDelegate next)
                     $"No healthy server in cluster '{cluster}' can take this request.",
                     "Every destination is failing its health checks or was ejected after errors; check that the servers are running.");
                 break;
+            // SocketsHttpHandler's ConnectTimeout surfaces as a cancellation carrying a TimeoutException,
+            // which YARP files under RequestTimedOut; the response timeout carries none.
+            case ForwarderError.RequestTimedOut or ForwarderError.Request when IsTimeout(error.Exception):
+                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
+                    $"Could not connect to {destination} (cluster '{cluster}') in time.",
+                    "Check that the server is reachable; raise clusters[].timeouts.connect if it is slow to accept.");
+                break;
             case ForwarderError.RequestTimedOut:
                 await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
                     $"{destination} (cluster '{cluster}') did not answer in time.",
                     "Raise clusters[].timeouts.response if the server is slow on purpose.");
-                break;
-            case ForwarderError.Request when IsTimeout(error.Exception):
-                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
-                    $"Could not connect to {destination} (cluster '{cluster}') in time.",
-                    "Check that the server is reachable; raise clusters[].timeouts.connect if it is slow to accept.");
                 break;
             case ForwarderError.Request:
                 await ErrorPage.WriteAsync(context, 502, "Bad Gateway",

@@ -90,6 +90,9 @@ internal static class ProxyConfigMapper
                 metadata[MetadataKeys.PassiveConsecutiveFailures] = p.ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
             health = new HealthCheckConfig
             {
+                // YARP's default (HealthyOrPanic) sends to every destination once none is healthy;
+                // Portway answers 503 with a page naming the cluster instead.
+                AvailableDestinationsPolicy = "HealthyAndUnknown",
                 Active = a is null ? null : new ActiveHealthCheckConfig
                 {
                     Enabled = true,
