@@ -62,11 +62,13 @@ internal sealed record RouteConfig
     public ImmutableArray<TransformConfig> Transforms { get; init; } = [];
     /// <summary>Responses on this route go through the shared cache (docs/caching.md).</summary>
     public bool Cache { get; init; }
+    /// <summary>Address rules, rate limit and basic auth for this route (see docs/access.md).</summary>
+    public AccessConfig? Access { get; init; }
 
     public bool Equals(RouteConfig? o) =>
         o is not null && Id == o.Id && ClusterId == o.ClusterId && Hosts.SequenceEqual(o.Hosts) && Path == o.Path
         && Methods.SequenceEqual(o.Methods) && Headers.SequenceEqual(o.Headers) && Query.SequenceEqual(o.Query)
-        && Order == o.Order && Timeout == o.Timeout && Transforms.SequenceEqual(o.Transforms) && Cache == o.Cache;
+        && Order == o.Order && Timeout == o.Timeout && Transforms.SequenceEqual(o.Transforms) && Cache == o.Cache && Access == o.Access;
 
     public override int GetHashCode() => HashCode.Combine(Id, ClusterId, Path);
 }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portway.Configuration;
+using Portway.Edge.Access;
 using Portway.Edge.AccessLog;
 using Portway.Edge.Caching;
 using Portway.Edge.ErrorPages;
@@ -51,6 +52,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
+        builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddPortwayTls();
         builder.Services.AddPortwayCache(config.Cache);
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
@@ -89,7 +91,10 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // 3b. ACME http-01 answers, http→https 308 and HSTS: per site, before any route can match.
         app.UseMiddleware<HttpsRedirectMiddleware>();
         app.UseRouting();
-        // 3c. Routes that require a visitor certificate (mTLS) check it once the route is known.
+        // 3c. Route guards (address rules, rate limit, basic auth) need the matched route and must
+        //     run before anything is forwarded or served from cache.
+        app.UseMiddleware<AccessMiddleware>();
+        // 3d. Routes that require a visitor certificate (mTLS) check it once the route is known.
         app.UseMiddleware<ClientCertificateMiddleware>();
         // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
         app.UseMiddleware<ProxyErrorPageMiddleware>();

@@ -1,0 +1,33 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Portway.Configuration;
+
+/// <summary>
+/// Per-route guards, checked in nginx's phase order: client address rules (403), then the rate
+/// limit (429), then basic auth (401). Null members mean "not configured".
+/// </summary>
+internal sealed record AccessConfig
+{
+    public ImmutableArray<IPNetwork> Allow { get; init; } = [];
+    public ImmutableArray<IPNetwork> Deny { get; init; } = [];
+    public RateLimitConfig? RateLimit { get; init; }
+    public BasicAuthConfig? BasicAuth { get; init; }
+
+    public bool Equals(AccessConfig? o) =>
+        o is not null && Allow.SequenceEqual(o.Allow) && Deny.SequenceEqual(o.Deny) && RateLimit == o.RateLimit && BasicAuth == o.BasicAuth;
+
+    public override int GetHashCode() => HashCode.Combine(Allow.Length, Deny.Length, RateLimit, BasicAuth);
+}
+
+/// <summary>A token bucket per key: <c>Requests</c> per <c>Per</c>, bursting up to <c>Burst</c> extra.</summary>
+internal sealed record RateLimitConfig(int Requests, TimeSpan Per, int Burst, string Key);
+
+/// <summary>Users with SHA-256 password hashes (hex), never plain text in the file.</summary>
+internal sealed record BasicAuthConfig(string Realm, ImmutableArray<BasicAuthUser> Users)
+{
+    public bool Equals(BasicAuthConfig? o) => o is not null && Realm == o.Realm && Users.SequenceEqual(o.Users);
+    public override int GetHashCode() => HashCode.Combine(Realm, Users.Length);
+}
+
+internal sealed record BasicAuthUser(string Name, string PasswordSha256);
