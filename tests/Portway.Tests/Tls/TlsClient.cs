@@ -41,10 +41,14 @@ internal static class TlsClient
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, sent, errors) =>
         {
             if (ca is null || cert is null) return false;
             using var chain = new X509Chain();
+            if (sent is not null)
+            {
+                foreach (var element in sent.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(ca);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;

@@ -9,10 +9,12 @@ namespace Portway.Edge.Tls;
 /// </summary>
 internal static class CertificateFiles
 {
-    public static ServedCertificate LoadPem(string certFile, string keyFile, DateTimeOffset now, string source)
+    public static ServedCertificate LoadPem(string certFile, string keyFile, DateTimeOffset now, string source) =>
+        FromPem(Read(certFile), Read(keyFile), now, source, certFile, keyFile);
+
+    /// <summary>From PEM text; <paramref name="certFile"/> and <paramref name="keyFile"/> name the origin in errors.</summary>
+    public static ServedCertificate FromPem(string certText, string keyText, DateTimeOffset now, string source, string certFile, string keyFile)
     {
-        var certText = Read(certFile);
-        var keyText = Read(keyFile);
         var all = new X509Certificate2Collection();
         try
         {

@@ -13,6 +13,7 @@ internal sealed class CertificateStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ServedCertificate> _bySite = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServedCertificate> _names = new(StringComparer.OrdinalIgnoreCase);
     private ImmutableArray<TlsSiteConfig> _sites = [];
     private volatile Table _table = Table.Empty;
 
@@ -51,6 +52,18 @@ internal sealed class CertificateStore
         Changed?.Invoke();
     }
 
+    /// <summary>A certificate for one name outside tls.sites (a tunnel name issued over ACME); null removes it.</summary>
+    public void SetName(string host, ServedCertificate? certificate)
+    {
+        lock (_lock)
+        {
+            if (certificate is null) _names.Remove(host);
+            else _names[host] = certificate;
+            Rebuild();
+        }
+        Changed?.Invoke();
+    }
+
     public ServedCertificate? Get(string siteKey)
     {
         lock (_lock) return _bySite.GetValueOrDefault(siteKey);
@@ -80,6 +93,8 @@ internal sealed class CertificateStore
                 else exact[host] = (site, cert);
             }
         }
+        foreach (var (host, cert) in _names)
+            exact.TryAdd(host, (new TlsSiteConfig { Hosts = [host], Source = CertificateSource.Acme }, cert));
         _table = new Table(exact, wild, fallback);
     }
 

@@ -142,6 +142,13 @@ internal sealed partial class TlsManager : IDisposable
         }
     }
 
+    /// <summary>Records (or with null, clears) a problem for a site; ACME failures land here too.</summary>
+    public void SetProblem(string key, string? message)
+    {
+        if (message is null) _problems.TryRemove(key, out _);
+        else _problems[key] = message;
+    }
+
     private void ReportProblem(string key, string message)
     {
         var previous = _problems.GetValueOrDefault(key);

@@ -14,6 +14,9 @@ internal static class TlsServices
         services.AddSingleton<CertificateStore>();
         services.AddSingleton<AcmeChallengeStore>();
         services.AddSingleton<TlsManager>();
+        services.AddSingleton<AcmeManager>();
+        services.AddSingleton<IAutomaticCertificates>(sp => sp.GetRequiredService<AcmeManager>());
+        services.AddHostedService(sp => sp.GetRequiredService<AcmeManager>());
         return services;
     }
 

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Portway.Edge.Acme;
+
+/// <summary>
+/// One ACME account at one CA (RFC 8555): directory, nonces, signed requests, and the resources
+/// an issuance walks through. Every response's Replay-Nonce is kept for the next request; a
+/// badNonce refusal is retried with a fresh nonce (§6.5); Retry-After is surfaced to the caller.
+/// </summary>
+internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDsa accountKey, ILogger logger)
+{
+    /// <summary>RFC 8555 §6.5 says clients should retry badNonce; Pebble rejects a configurable share, so allow several.</summary>
+    private const int MaxBadNonceRetries = 10;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentQueue<string> _nonces = new();
+    private AcmeDirectory? _directory;
+    private int _badNonceRetries;
+    private string? _kid;
+
+    public string Thumbprint { get; } = AcmeJws.Thumbprint(accountKey);
+
+    public Uri DirectoryUrl => directoryUrl;
+
+    /// <summary>How many requests were re-sent after a badNonce refusal (for tests and diagnostics).</summary>
+    public int BadNonceRetries => Volatile.Read(ref _badNonceRetries);
+
+    public string KeyAuthorization(string token) => token + "." + Thumbprint;
+
+    public async Task<AcmeDirectory> DirectoryAsync(CancellationToken ct)
+    {
+        if (_directory is not null) return _directory;
+        using var response = await http.GetAsync(directoryUrl, ct);
+        await EnsureSuccessAsync(response, "reading the directory", ct);
+        _directory = await response.Content.ReadFromJsonAsync<AcmeDirectory>(Json, ct)
+            ?? throw new InvalidOperationException($"{directoryUrl}: empty ACME directory");
+        return _directory;
+    }
+
+    /// <summary>newAccount with termsOfServiceAgreed (§7.3); an existing account for the key is returned as is.</summary>
+    public async Task<Uri> EnsureAccountAsync(string? email, CancellationToken ct)
+    {
+        if (_kid is not null) return new Uri(_kid);
+        var directory = await DirectoryAsync(ct);
+        var payload = email is null
+            ? """{"termsOfServiceAgreed":true}"""
+            : $$"""{"termsOfServiceAgreed":true,"contact":[{{JsonSerializer.Serialize("mailto:" + email)}}]}""";
+        using var response = await PostAsync(directory.NewAccount, Encoding.UTF8.GetBytes(payload), useJwk: true, "creating the account", ct);
+        _kid = response.Headers.Location?.AbsoluteUri ?? throw new InvalidOperationException("newAccount answered without a Location");
+        return new Uri(_kid);
+    }
+
+    /// <summary>newOrder (§7.4); <paramref name="replaces"/> is the ARI certificate id being renewed (RFC 9773 §5).</summary>
+    public async Task<(Uri Url, AcmeOrder Order)> NewOrderAsync(IReadOnlyList<string> hosts, string? replaces, CancellationToken ct)
+    {
+        var directory = await DirectoryAsync(ct);
+        var identifiers = new List<object>(hosts.Count);
+        foreach (var h in hosts) identifiers.Add(new { type = "dns", value = h });
+        var body = replaces is null
+            ? JsonSerializer.SerializeToUtf8Bytes(new { identifiers })
+            : JsonSerializer.SerializeToUtf8Bytes(new { identifiers, replaces });
+        using var response = await PostAsync(directory.NewOrder, body, useJwk: false, $"ordering {string.Join(", ", hosts)}", ct);
+        var order = await ReadAsync<AcmeOrder>(response, ct);
+        return (response.Headers.Location ?? throw new InvalidOperationException("newOrder answered without a Location"), order);
+    }
+
+    public async Task<(AcmeOrder Order, TimeSpan? RetryAfter)> GetOrderAsync(Uri url, CancellationToken ct)
+    {
+        using var response = await PostAsync(url, null, useJwk: false, "polling the order", ct);
+        return (await ReadAsync<AcmeOrder>(response, ct), RetryAfter(response));
+    }
+
+    public async Task<(AcmeAuthorization Authorization, TimeSpan? RetryAfter)> GetAuthorizationAsync(Uri url, CancellationToken ct)
+    {
+        using var response = await PostAsync(url, null, useJwk: false, "reading the authorization", ct);
+        return (await ReadAsync<AcmeAuthorization>(response, ct), RetryAfter(response));
+    }
+
+    /// <summary>Tells the CA the answer is in place (§7.5.1: POST an empty object).</summary>
+    public async Task AnswerChallengeAsync(Uri url, CancellationToken ct)
+    {
+        using var response = await PostAsync(url, "{}"u8.ToArray(), useJwk: false, "answering the challenge", ct);
+    }
+
+    public async Task<(AcmeOrder Order, TimeSpan? RetryAfter)> FinalizeAsync(Uri finalize, byte[] csrDer, CancellationToken ct)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { csr = AcmeJws.Encode(csrDer) });
+        using var response = await PostAsync(finalize, body, useJwk: false, "finalizing the order", ct);
+        return (await ReadAsync<AcmeOrder>(response, ct), RetryAfter(response));
+    }
+
+    /// <summary>The certificate with its chain, PEM (§7.4.2).</summary>
+    public async Task<string> DownloadCertificateAsync(Uri url, CancellationToken ct)
+    {
+        using var response = await PostAsync(url, null, useJwk: false, "downloading the certificate", ct, "application/pem-certificate-chain");
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    /// <summary>RFC 9773 §4: the CA's suggested renewal window, or null when it does not offer ARI.</summary>
+    public async Task<(AcmeRenewalInfo? Info, TimeSpan? RetryAfter)> GetRenewalInfoAsync(X509Certificate2 certificate, CancellationToken ct)
+    {
+        var directory = await DirectoryAsync(ct);
+        var id = CertificateId(certificate);
+        if (directory.RenewalInfo is null || id is null) return (null, null);
+        using var response = await http.GetAsync(new Uri(directory.RenewalInfo.AbsoluteUri.TrimEnd('/') + "/" + id), ct);
+        if (!response.IsSuccessStatusCode) return (null, RetryAfter(response));
+        return (await response.Content.ReadFromJsonAsync<AcmeRenewalInfo>(Json, ct), RetryAfter(response));
+    }
+
+    /// <summary>RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER bytes).</summary>
+    public static string? CertificateId(X509Certificate2 certificate)
+    {
+        foreach (var ext in certificate.Extensions)
+        {
+            if (ext is X509AuthorityKeyIdentifierExtension aki && aki.KeyIdentifier is { } keyId)
+                return AcmeJws.Encode(keyId.Span) + "." + AcmeJws.Encode(certificate.SerialNumberBytes.Span);
+        }
+        return null;
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(Uri url, byte[]? payload, bool useJwk, string what, CancellationToken ct, string accept = "application/json")
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var nonce = await TakeNonceAsync(ct);
+            var body = AcmeJws.Sign(accountKey, useJwk ? null : _kid, nonce, url, payload);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/jose+json");
+            request.Headers.Accept.ParseAdd(accept);
+            var response = await http.SendAsync(request, ct);
+            KeepNonce(response);
+            if (response.IsSuccessStatusCode) return response;
+            using (response)
+            {
+                var problem = await ReadProblemAsync(response, ct);
+                if (problem.Type == AcmeProblemException.BadNonce && attempt < MaxBadNonceRetries)
+                {
+                    Interlocked.Increment(ref _badNonceRetries);
+                    LogBadNonce(url.AbsolutePath, attempt + 1);
+                    continue;
+                }
+                throw new AcmeProblemException(problem, (int)response.StatusCode, RetryAfter(response), what);
+            }
+        }
+    }
+
+    private async Task<string> TakeNonceAsync(CancellationToken ct)
+    {
+        if (_nonces.TryDequeue(out var nonce)) return nonce;
+        var directory = await DirectoryAsync(ct);
+        using var request = new HttpRequestMessage(HttpMethod.Head, directory.NewNonce);
+        using var response = await http.SendAsync(request, ct);
+        await EnsureSuccessAsync(response, "getting a nonce", ct);
+        return response.Headers.TryGetValues("Replay-Nonce", out var values) ? values.First()
+            : throw new InvalidOperationException($"{directory.NewNonce} answered without a Replay-Nonce");
+    }
+
+    private void KeepNonce(HttpResponseMessage response)
+    {
+        // A few spare nonces are plenty; an unbounded queue would only hold stale ones.
+        if (response.Headers.TryGetValues("Replay-Nonce", out var values) && _nonces.Count < 8) _nonces.Enqueue(values.First());
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct) =>
+        await response.Content.ReadFromJsonAsync<T>(Json, ct) ?? throw new InvalidOperationException($"empty {typeof(T).Name} from the CA");
+
+    private static async Task<AcmeProblem> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            return JsonSerializer.Deserialize<AcmeProblem>(text, Json) ?? new AcmeProblem(null, text, (int)response.StatusCode, null);
+        }
+        catch (JsonException)
+        {
+            return new AcmeProblem(null, text.Length > 200 ? text[..200] : text, (int)response.StatusCode, null);
+        }
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        throw new AcmeProblemException(await ReadProblemAsync(response, ct), (int)response.StatusCode, RetryAfter(response), what);
+    }
+
+    /// <summary>RFC 9110 §10.2.3: seconds or an HTTP date.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var value = response.Headers.RetryAfter;
+        if (value?.Delta is { } delta) return delta;
+        if (value?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    [LoggerMessage(EventId = 420, Level = LogLevel.Debug, Message = "ACME: badNonce on {Path}, retry {Attempt} with a fresh nonce")]
+    private partial void LogBadNonce(string path, int attempt);
+}

@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portway.Configuration;
+using Portway.Edge.Tls;
+
+namespace Portway.Edge.Acme;
+
+/// <summary>
+/// Keeps a certificate for every <c>certificate: auto</c> site (and requested tunnel name): loads
+/// what is on disk at start, issues what is missing, renews inside the ARI window or at 2/3 of the
+/// lifetime, and backs off exponentially after failures (honouring the CA's Retry-After). It runs
+/// beside the server and never holds up a handshake: a host without a certificate yet simply has none.
+/// </summary>
+internal sealed partial class AcmeManager(
+    EdgeState state, TlsManager tls, AcmeChallengeStore challenges, TimeProvider time,
+    IHostApplicationLifetime lifetime, ILogger<AcmeManager> logger) : BackgroundService, IAutomaticCertificates
+{
+    private readonly Dictionary<string, Managed> _managed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _tunnelNames = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SemaphoreSlim _wake = new(0);
+    private AcmeConfig? _clientConfig;
+    private AcmeClient? _client;
+    private AcmeStorage? _storage;
+    private HttpClient? _http;
+
+    private sealed class Managed(string key, ImmutableArray<string> hosts, bool isSite)
+    {
+        public string Key { get; } = key;
+        public ImmutableArray<string> Hosts { get; } = hosts;
+        public bool IsSite { get; } = isSite;
+        public DateTimeOffset Next { get; set; }
+        public int Failures { get; set; }
+        public ServedCertificate? Certificate { get; set; }
+    }
+
+    public bool Request(string host)
+    {
+        var config = state.Current;
+        if (!config.Tls.Acme.Tunnels) return false;
+        var name = host.ToLowerInvariant().TrimEnd('.');
+        var under = false;
+        foreach (var d in config.Tunnels.Domains)
+            under |= d != "localhost" && name.EndsWith("." + d, StringComparison.Ordinal) && name.Length > d.Length + 1;
+        if (!under) return false;
+        if (_tunnelNames.TryAdd(name, 0)) Wake();
+        return true;
+    }
+
+    public void Release(string host)
+    {
+        if (_tunnelNames.TryRemove(host.ToLowerInvariant().TrimEnd('.'), out _)) Wake();
+    }
+
+    /// <summary>badNonce refusals survived by the current ACME client.</summary>
+    public int BadNonceRetries => _client?.BadNonceRetries ?? 0;
+
+    public bool HasCertificate(string host) => tls.Store.Covering(host) is not null;
+
+    private void Wake() => _wake.Release();
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        state.Changed += OnConfigChanged;
+        try
+        {
+            // Certificates already on disk are installed before the server accepts its first connection.
+            TrySync(state.Current);
+            if (_managed.Count == 0 && !state.Current.Tls.Acme.Tunnels) LogIdle();
+            // Validation needs the listeners up: wait for the server to start.
+            await WhenStartedAsync(ct);
+            while (!ct.IsCancellationRequested)
+            {
+                TrySync(state.Current);
+                var now = time.GetUtcNow();
+                var next = now + TimeSpan.FromHours(1);
+                foreach (var entry in _managed.Values.ToList())
+                {
+                    if (entry.Next <= now) await RunAsync(entry, state.Current.Tls.Acme, ct);
+                    if (entry.Next < next) next = entry.Next;
+                }
+                var wait = next - time.GetUtcNow();
+                if (wait > TimeSpan.Zero) await WaitAsync(wait, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            state.Changed -= OnConfigChanged;
+            _http?.Dispose();
+        }
+    }
+
+    private void OnConfigChanged(PortwayConfig config) => Wake();
+
+    private Task WhenStartedAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        return started.Task.WaitAsync(ct);
+    }
+
+    private async Task WaitAsync(TimeSpan wait, CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            await _wake.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void TrySync(PortwayConfig config)
+    {
+        try
+        {
+            Sync(config);
+            tls.SetProblem("acme", null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            // An unwritable storage folder or unreadable ca_root must not stop the edge: report and retry later.
+            var message = $"ACME cannot start: {e.Message} (check tls.acme.storage {config.Tls.Acme.Storage} and tls.acme.ca_root)";
+            tls.SetProblem("acme", message);
+            LogCannotStart(message);
+            _client = null;
+        }
+    }
+
+    /// <summary>Brings the managed set in line with the config and the requested tunnel names.</summary>
+    private void Sync(PortwayConfig config)
+    {
+        var acme = config.Tls.Acme;
+        var wanted = new Dictionary<string, (ImmutableArray<string> Hosts, bool IsSite)>(StringComparer.Ordinal);
+        foreach (var site in config.Tls.Sites)
+        {
+            if (site.Source == CertificateSource.Acme) wanted[CertificateStore.SiteKey(site)] = (site.Hosts, true);
+        }
+        if (acme.Tunnels)
+        {
+            foreach (var name in _tunnelNames.Keys) wanted.TryAdd("tunnel|" + name, ([name], false));
+        }
+        foreach (var (key, entry) in _managed.ToList())
+        {
+            if (wanted.ContainsKey(key)) continue;
+            _managed.Remove(key);
+            if (!entry.IsSite) tls.Store.SetName(entry.Hosts[0], null);
+        }
+        if (wanted.Count == 0) return;
+        EnsureClient(acme);
+        foreach (var (key, (hosts, isSite)) in wanted)
+        {
+            if (_managed.ContainsKey(key)) continue;
+            var entry = new Managed(key, hosts, isSite) { Next = time.GetUtcNow() };
+            _managed[key] = entry;
+            var stored = LoadStored(hosts);
+            if (stored is not null) Install(entry, stored);
+        }
+    }
+
+    private ServedCertificate? LoadStored(ImmutableArray<string> hosts)
+    {
+        try
+        {
+            var files = _storage!.Load(hosts[0]);
+            if (files is null) return null;
+            var folder = _storage.CertificateFolder(hosts[0]);
+            var cert = CertificateFiles.FromPem(files.Value.Chain, files.Value.Key, time.GetUtcNow(), "acme",
+                Path.Combine(folder, "fullchain.pem"), Path.Combine(folder, "key.pem"));
+            foreach (var h in hosts)
+            {
+                if (!cert.Leaf.MatchesHostname(h, allowWildcards: false)) return null; // the site gained a name: issue anew
+            }
+            LogLoadedFromDisk(string.Join(", ", hosts), cert.NotAfter);
+            return cert;
+        }
+        catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException)
+        {
+            LogStoredUnusable(string.Join(", ", hosts), e.Message);
+            return null;
+        }
+    }
+
+    private void Install(Managed entry, ServedCertificate cert)
+    {
+        entry.Certificate = cert;
+        if (entry.IsSite) tls.Store.Set(entry.Key, cert);
+        else tls.Store.SetName(entry.Hosts[0], cert);
+    }
+
+    private void EnsureClient(AcmeConfig acme)
+    {
+        if (_client is not null && acme.Directory == _clientConfig!.Directory && acme.CaRoot == _clientConfig.CaRoot
+            && acme.Storage == _clientConfig.Storage) return;
+        _http?.Dispose();
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (acme.CaRoot is { } rootFile)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(rootFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+            {
+                if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
+            };
+        }
+        // RFC 8555 §6.1: clients send a User-Agent naming themselves.
+        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Portway/0.1 (ACME; RFC 8555)");
+        _storage = new AcmeStorage(acme.Storage, acme.Directory);
+        _client = new AcmeClient(_http, acme.Directory, _storage.LoadOrCreateAccountKey(), logger);
+        _clientConfig = acme;
+    }
+
+    private async Task RunAsync(Managed entry, AcmeConfig acme, CancellationToken ct)
+    {
+        var hosts = string.Join(", ", entry.Hosts);
+        try
+        {
+            EnsureClient(acme);
+            string? replaces = null;
+            if (entry.Certificate is { } current && current.NotAfter > time.GetUtcNow())
+            {
+                var (due, ariOffered) = await PlanAsync(current, acme, ct);
+                if (due > time.GetUtcNow())
+                {
+                    entry.Next = due;
+                    return;
+                }
+                if (ariOffered) replaces = AcmeClient.CertificateId(current.Leaf);
+            }
+            LogIssuing(hosts, entry.Certificate is null ? "no certificate yet" : "renewal due", acme.Directory);
+            var issuer = new AcmeIssuer(_client!, challenges, acme, time, logger);
+            var (chain, key) = await issuer.IssueAsync(entry.Hosts, replaces, ct);
+            var (chainFile, keyFile) = _storage!.Save(entry.Hosts[0], chain, key);
+            var cert = CertificateFiles.FromPem(chain, key, time.GetUtcNow(), "acme", chainFile, keyFile);
+            Install(entry, cert);
+            tls.SetProblem(entry.Key, null);
+            entry.Failures = 0;
+            LogIssued(hosts, cert.NotAfter, chainFile);
+            entry.Next = (await PlanAsync(cert, acme, ct)).Due;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            entry.Failures++;
+            var retryAfter = (e as AcmeProblemException)?.RetryAfter;
+            var wait = RenewalPlanner.Backoff(entry.Failures, acme.RetryMin, acme.RetryMax, retryAfter);
+            entry.Next = time.GetUtcNow() + wait;
+            var problem = e switch
+            {
+                AcmeProblemException p => $"the CA answered {p.Problem.Type}: {p.Problem.Detail} (HTTP {p.HttpStatus}) while {Describe(p)}",
+                AcmeOrderException o => o.Message,
+                HttpRequestException h => $"cannot reach the CA at {acme.Directory}: {h.Message}",
+                _ => e.Message,
+            };
+            tls.SetProblem(entry.Key, $"{hosts}: ACME order failed: {problem}");
+            LogFailed(hosts, problem, entry.Failures, wait,
+                entry.Certificate is null ? "no certificate is served for these names yet" : $"the current certificate (valid until {entry.Certificate.NotAfter:u}) is still served");
+        }
+    }
+
+    private static string Describe(AcmeProblemException e)
+    {
+        var message = e.Message;
+        var colon = message.IndexOf(':');
+        return colon > 0 ? message[..colon] : "talking to the CA";
+    }
+
+    /// <summary>When to renew, and whether the CA offers ARI (then the new order names the one it replaces).</summary>
+    private async Task<(DateTimeOffset Due, bool AriOffered)> PlanAsync(ServedCertificate cert, AcmeConfig acme, CancellationToken ct)
+    {
+        var byLifetime = RenewalPlanner.ByLifetime(cert.NotBefore, cert.NotAfter, acme.RenewAt);
+        try
+        {
+            var (info, retryAfter) = await _client!.GetRenewalInfoAsync(cert.Leaf, ct);
+            if (info is null) return (byLifetime, false);
+            var now = time.GetUtcNow();
+            var due = RenewalPlanner.InWindow(info.SuggestedWindow, Random.Shared.NextDouble(), now);
+            // RFC 9773 §4.3: poll again after Retry-After (default 6 hours), the window may move.
+            var recheck = now + (retryAfter ?? TimeSpan.FromHours(6));
+            return (due < recheck ? due : recheck, true);
+        }
+        catch (Exception e) when (e is HttpRequestException or AcmeProblemException or System.Text.Json.JsonException)
+        {
+            return (byLifetime, false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "ACME: requesting a certificate for {Hosts} ({Reason}) from {Directory}")]
+    private partial void LogIssuing(string hosts, string reason, Uri directory);
+
+    [LoggerMessage(EventId = 431, Level = LogLevel.Information, Message = "ACME: serving a new certificate for {Hosts}, valid until {NotAfter:u}, stored in {File}")]
+    private partial void LogIssued(string hosts, DateTimeOffset notAfter, string file);
+
+    [LoggerMessage(EventId = 432, Level = LogLevel.Error, Message = "ACME: {Hosts}: {Problem}; attempt {Failures}, next try in {Wait}; {Consequence}")]
+    private partial void LogFailed(string hosts, string problem, int failures, TimeSpan wait, string consequence);
+
+    [LoggerMessage(EventId = 433, Level = LogLevel.Information, Message = "ACME: loaded the stored certificate for {Hosts}, valid until {NotAfter:u}")]
+    private partial void LogLoadedFromDisk(string hosts, DateTimeOffset notAfter);
+
+    [LoggerMessage(EventId = 434, Level = LogLevel.Warning, Message = "ACME: the stored certificate for {Hosts} cannot be used ({Reason}); a new one will be requested")]
+    private partial void LogStoredUnusable(string hosts, string reason);
+
+    [LoggerMessage(EventId = 436, Level = LogLevel.Error, Message = "{Message}")]
+    private partial void LogCannotStart(string message);
+
+    [LoggerMessage(EventId = 435, Level = LogLevel.Debug, Message = "ACME: no certificate: auto sites; idle")]
+    private partial void LogIdle();
+}
