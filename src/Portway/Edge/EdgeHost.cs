@@ -209,6 +209,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // Per-request framework logs cost throughput and duplicate the access log.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // YARP logs every failed probe with a stack trace; Portway's health policy logs one line
+        // per state change instead (down, and back up).
+        logging.AddFilter("Yarp.ReverseProxy.Health", LogLevel.Error);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // Session-affinity cookies use ephemeral in-memory keys on purpose; the warning is noise.
         logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
