@@ -67,4 +67,32 @@ public sealed class CliTests
         await portway.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(0, portway.ExitCode);
     }
+
+    [Fact]
+    public async Task Serve_Sighup_ReloadsAndKeepsRunning()
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var b = await TestOrigin.StartAsync("b");
+        var dir = Directory.CreateTempSubdirectory("portway-cli-");
+        var config = Path.Combine(dir.FullName, "p.yaml");
+        string Yaml(Uri origin) => TestEdge.WithTestDefaults($"""
+            routes:
+              - id: web
+                cluster: app
+            clusters:
+              - id: app
+                destinations: [{origin}]
+            """);
+        await File.WriteAllTextAsync(config, Yaml(a.Url));
+        await using var portway = PortwayProcess.Start("serve", "--config", config);
+        await Wait.UntilAsync(() => portway.Stdout.Contains("proxy (listener") || portway.HasExited, TimeSpan.FromSeconds(30));
+        var proxy = Regex.Match(portway.Stdout, @"listening on (http://\S+)\s+proxy").Groups[1].Value;
+        using var client = new HttpClient();
+        Assert.Equal("a", await client.GetStringAsync(proxy + "/"));
+        await File.WriteAllTextAsync(config, Yaml(b.Url));
+        // SIGHUP means reload (nginx's convention), never exit: the default action would kill us.
+        System.Diagnostics.Process.Start("kill", ["-HUP", portway.Id.ToString()])!.WaitForExit();
+        await Wait.UntilAsync(async () => await client.GetStringAsync(proxy + "/") == "b", because: "reloaded config serving");
+        Assert.False(portway.HasExited);
+    }
 }

@@ -13,7 +13,7 @@ internal sealed class NoRouteHandler(EdgeState state)
     {
         var config = state.Current;
         var host = context.Request.Host.Value ?? "";
-        if (config.Routes.IsEmpty && !HasTunnels(context))
+        if (config.Routes.IsEmpty)
         {
             return ErrorPage.WriteAsync(context, StatusCodes.Status404NotFound, "Portway is running",
                 $"No routes are configured yet ({config.Source}), so there is nothing to send '{host}{context.Request.Path}' to.",
@@ -23,6 +23,4 @@ internal sealed class NoRouteHandler(EdgeState state)
             $"No route on this server matches host '{host}', path '{context.Request.Path}' and method {context.Request.Method}.",
             "Check the address; if it is yours, add a route for it (routes[].match.hosts) and the config reloads on save.");
     }
-
-    private static bool HasTunnels(HttpContext context) => false;
 }
