@@ -11,6 +11,11 @@ internal static class PortwayCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        // The agent: tunnels from this machine to an edge (docs/tunnels.md).
+        root.Subcommands.Add(HttpCommand.Create());
+        root.Subcommands.Add(TcpCommand.Create());
+        root.Subcommands.Add(StartCommand.Create());
+        root.Subcommands.Add(TokenCommand.Create());
         return root.Parse(args).InvokeAsync();
     }
 }

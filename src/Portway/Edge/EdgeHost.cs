@@ -21,6 +21,7 @@ using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
 using Portway.Edge.Tls;
+using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -59,6 +60,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddPortwayLoadBalancing();
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
+        // Tunnels: link endpoint, registry, and tunnel clusters (decorates the client factory above).
+        builder.Services.AddPortwayTunnels();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EdgeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
@@ -84,6 +87,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // 1. The admin listener is a separate surface: /metrics and /healthz only, never proxied,
         //    and kept out of the access log and request metrics (scrapes would drown them).
         app.MapWhen(c => c.Connection.LocalPort == _adminPort, BuildAdmin);
+        // 1b. Agents' tunnel links (/_portway/link): long-lived upgraded connections, so they skip the
+        //     access log and request metrics, and no route can shadow the path.
+        app.UseTunnelLinks();
         // 2. Ids, access log and metrics next, so the recorded duration covers every later step.
         app.UseMiddleware<RequestObserverMiddleware>();
         // 3. Forward-proxy and smuggling shapes are refused before any routing can match them.
@@ -106,11 +112,15 @@ internal sealed partial class EdgeHost : IAsyncDisposable
             // The shared cache (routes with cache: true): the route is known, and a hit is
             // answered before load balancing, so it never touches a destination.
             proxy.UseMiddleware<CacheMiddleware>();
+            // Tunnel clusters: offline page when no agent is connected, link-failure pages.
+            proxy.UseTunnels();
             // Retries wrap affinity, balancing and passive health so a retry picks again (LoadBalancingPipelineExtensions).
             proxy.UsePortwayLoadBalancing();
         }));
 #pragma warning restore ASP0014
-        // 6. Nothing matched: a 404 page, never a forward to the host the client named.
+        // 6. Nothing matched: a page for unknown tunnel names, else a 404 page, never a forward
+        //    to the host the client named. (Tunnel routes sort before file routes; see TunnelMetadata.)
+        app.UseTunnelNotFoundPage();
         var noRoute = app.Services.GetRequiredService<NoRouteHandler>();
         app.Run(noRoute.HandleAsync);
     }

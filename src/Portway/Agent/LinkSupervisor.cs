@@ -1,0 +1,272 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using Portway.Protocol;
+
+namespace Portway.Agent;
+
+/// <summary>
+/// Keeps the agent's links to the edge: at least <see cref="AgentOptions.MinLinks"/>, one of them
+/// always an idle spare, so the edge never waits for a dial when it needs a connection. Lost links
+/// are redialed with exponential back-off and jitter; a permanent refusal (bad token, name not
+/// allowed) stops the agent through <see cref="Stopped"/>.
+/// </summary>
+internal sealed class LinkSupervisor : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly LinkListener _listener;
+    private readonly AgentStatus _status;
+    private readonly Backoff _backoff;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly HashSet<Stream> _spareStreams = [];
+    private readonly HashSet<LinkConnection> _activeLinks = [];
+    private int _spares, _active, _dialing;
+    private ImmutableArray<TunnelGrant> _grants = [];
+
+    public LinkSupervisor(AgentOptions options, LinkListener listener, AgentStatus status)
+    {
+        _options = options;
+        _listener = listener;
+        _status = status;
+        _backoff = new Backoff(options.BackoffMin, options.BackoffMax);
+    }
+
+    /// <summary>Identifies this agent process to the edge: links with the same id form one session.</summary>
+    public string AgentId { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Faults with <see cref="LinkRefusedException"/> when the edge refuses for good.</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>
+    /// Dials the first link. A refusal is thrown (the CLI exits with its message); an unreachable
+    /// edge is not: the agent keeps retrying in the background and says so.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate) _dialing++;
+        Stream? first = null;
+        try
+        {
+            first = await DialOnceAsync(cancellationToken);
+        }
+        catch (LinkRefusedException e) when (e.Permanent)
+        {
+            _status.Fail(e.Message);
+            throw;
+        }
+        catch (Exception e) when (e is IOException or SocketException or HttpRequestException or AuthenticationException or InvalidDataException or LinkRefusedException or TimeoutException)
+        {
+            _status.Reconnecting($"cannot reach the edge at {_options.Edge}: {Describe(e)}{(IsLocal(_options.Edge) ? " (is `portway serve` running?)" : "")}");
+        }
+        lock (_gate) _dialing--;
+        if (first is not null) Accepted(first);
+        EnsureLinks();
+    }
+
+    private void EnsureLinks()
+    {
+        int need;
+        lock (_gate)
+        {
+            if (_stop.IsCancellationRequested) return;
+            need = Math.Max(_spares + _dialing < 1 ? 1 : 0, _options.MinLinks - (_spares + _active + _dialing));
+            _dialing += need;
+        }
+        for (var i = 0; i < need; i++) _ = DialLoopAsync();
+    }
+
+    private async Task DialLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var link = await DialOnceAsync(_stop.Token);
+                lock (_gate) _dialing--;
+                _backoff.Reset();
+                Accepted(link);
+                return;
+            }
+            catch (LinkRefusedException e) when (e.Permanent)
+            {
+                _status.Fail(e.Message);
+                _stopped.TrySetException(e);
+                _stop.Cancel();
+                break;
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested)
+            {
+                var wait = _backoff.Next();
+                _status.Reconnecting($"reconnecting in {wait.TotalSeconds:0.0}s: {Describe(e)}");
+                try
+                {
+                    await Task.Delay(wait, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            catch (Exception)
+            {
+                break;
+            }
+        }
+        lock (_gate) _dialing--;
+    }
+
+    private void Accepted(Stream link)
+    {
+        lock (_gate)
+        {
+            _spares++;
+            _spareStreams.Add(link);
+        }
+        PublishLinks();
+        _ = StandbyAsync(link);
+    }
+
+    private async Task StandbyAsync(Stream link)
+    {
+        var activated = await StandbyResponder.WaitForActivationAsync(link, _stop.Token);
+        LinkConnection? connection = null;
+        lock (_gate)
+        {
+            _spares--;
+            _spareStreams.Remove(link);
+            if (activated && !_stop.IsCancellationRequested)
+            {
+                _active++;
+                connection = new LinkConnection(link, new DnsEndPoint(_options.Edge.Host, _options.Edge.Port), OnConnectionClosed);
+                _activeLinks.Add(connection);
+            }
+        }
+        if (connection is null) await link.DisposeAsync();
+        else if (!_listener.Offer(connection)) await connection.DisposeAsync();
+        PublishLinks();
+        EnsureLinks();
+    }
+
+    private void OnConnectionClosed(LinkConnection connection)
+    {
+        lock (_gate)
+        {
+            if (!_activeLinks.Remove(connection)) return;
+            _active--;
+        }
+        PublishLinks();
+        EnsureLinks();
+    }
+
+    private void PublishLinks()
+    {
+        int links;
+        lock (_gate) links = _spares + _active;
+        _status.SetLinks(links);
+    }
+
+    private async Task<Stream> DialOnceAsync(CancellationToken cancellationToken)
+    {
+        var edge = _options.Edge;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream stream = null!;
+        try
+        {
+            // TCP keep-alive notices a silently vanished edge even before the standby silence limit.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 2);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            await socket.ConnectAsync(new DnsEndPoint(edge.Host, edge.Port), timeout.Token);
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (edge.Scheme == "https")
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = tls;
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = edge.IdnHost,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                }, timeout.Token);
+            }
+            var response = await UpgradeClient.SendAsync(stream, edge.IsDefaultPort ? edge.IdnHost : $"{edge.IdnHost}:{edge.Port}", Headers(), timeout.Token);
+            if (response.StatusCode != 101)
+            {
+                var message = response.Body.Length > 0 ? response.Body : $"the edge answered {response.StatusCode} {response.Reason}";
+                throw new LinkRefusedException(response.StatusCode, response.Header(LinkProtocol.ErrorHeader), message);
+            }
+            var grants = ImmutableArray.CreateBuilder<TunnelGrant>();
+            foreach (var value in response.HeaderValues(LinkProtocol.GrantHeader))
+            {
+                foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (TunnelGrant.TryParse(part, out var grant)) grants.Add(grant);
+                }
+            }
+            lock (_gate) _grants = grants.ToImmutable();
+            _status.SetGrants(_grants);
+            return response.Link!;
+        }
+        catch
+        {
+            if (stream is not null) await stream.DisposeAsync();
+            else socket.Dispose();
+            throw;
+        }
+    }
+
+    private List<KeyValuePair<string, string>> Headers()
+    {
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("User-Agent", "portway-agent/" + typeof(LinkSupervisor).Assembly.GetName().Version?.ToString(3)),
+            new(LinkProtocol.AgentHeader, AgentId),
+        };
+        if (!string.IsNullOrEmpty(_options.Token)) headers.Add(new("Authorization", "Bearer " + _options.Token));
+        ImmutableArray<TunnelGrant> grants;
+        lock (_gate) grants = _grants;
+        foreach (var t in _options.Tunnels)
+        {
+            // After an edge restart, ask for the name (or port) this agent had, so its URL survives.
+            string? previous = null;
+            foreach (var g in grants)
+            {
+                if (g.Id == t.Id) previous = g.Name;
+            }
+            var request = new TunnelRequest(t.Kind, t.Id, t.Name, t.Name is null ? previous : null, t.RemotePort);
+            headers.Add(new(LinkProtocol.TunnelHeader, request.ToHeaderValue()));
+        }
+        return headers;
+    }
+
+    private static bool IsLocal(Uri edge) => edge.IsLoopback;
+
+    private static string Describe(Exception e) => e switch
+    {
+        SocketException s when s.SocketErrorCode == SocketError.ConnectionRefused => "connection refused",
+        OperationCanceledException => "timed out",
+        _ => e.InnerException is SocketException inner ? Describe(inner) : e.Message,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        Stream[] spares;
+        LinkConnection[] active;
+        lock (_gate)
+        {
+            spares = [.. _spareStreams];
+            active = [.. _activeLinks];
+        }
+        foreach (var s in spares) await s.DisposeAsync();
+        foreach (var c in active) await c.DisposeAsync();
+        _stopped.TrySetResult();
+    }
+}

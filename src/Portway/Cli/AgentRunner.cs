@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using System.Net;
+using Portway.Agent;
+using Portway.Configuration;
+
+namespace Portway.Cli;
+
+/// <summary>
+/// Runs an agent for the CLI: resolves edge, token and inspector from flags, environment and the
+/// user config file, starts it, shows the status screen, and maps outcomes to exit codes:
+/// 0 stopped by the user, 1 could not start, 2 bad flags or config, 3 refused by the edge.
+/// </summary>
+internal static class AgentRunner
+{
+    public const int ExitRefused = 3;
+
+    public static async Task<int> RunAsync(string? edgeFlag, string? tokenFlag, string? inspectFlag, ImmutableArray<AgentTunnelOptions> tunnels, List<string> errors, CancellationToken cancellationToken, AgentConfigLoader.AgentFile? file = null)
+    {
+        if (file is null)
+        {
+            try
+            {
+                file = File.Exists(UserConfig.DefaultPath) ? AgentConfigLoader.Load(UserConfig.DefaultPath) : new AgentConfigLoader.AgentFile(null, null, null, []);
+            }
+            catch (ConfigException e)
+            {
+                foreach (var error in e.Errors) Console.Error.WriteLine(error);
+                return 2;
+            }
+        }
+        var edge = file.Edge ?? AgentOptions.DefaultEdge;
+        if (edgeFlag is not null)
+        {
+            var text = edgeFlag.Contains("://", StringComparison.Ordinal) ? edgeFlag : "http://" + edgeFlag;
+            if (Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/") edge = u;
+            else errors.Add($"--edge: '{edgeFlag}' is not an edge URL; write it like https://edge.example.com or http://localhost:8080");
+        }
+        // The inspector defaults to ngrok's 127.0.0.1:4040; only an address asked for explicitly
+        // is an error when taken (a second agent on the machine just goes without).
+        var inspectExplicit = inspectFlag ?? file.Inspect;
+        if (!AgentTunnelSpec.TryParseInspect(inspectExplicit ?? DefaultInspect, out var inspect, out var inspectError)) errors.Add("--inspect: " + inspectError);
+        if (errors.Count > 0)
+        {
+            foreach (var e in errors) Console.Error.WriteLine("portway: " + e);
+            return 2;
+        }
+        var token = tokenFlag ?? NullIfEmpty(Environment.GetEnvironmentVariable("PORTWAY_TOKEN")) ?? file.Token;
+        if (token is null && !edge.IsLoopback)
+            Console.Error.WriteLine($"portway: no token given for {edge}; an edge on another machine requires one (--token, $PORTWAY_TOKEN, or `portway token add TOKEN`).");
+
+        var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect };
+        if (inspectExplicit is null && inspect is not null && !CanListen(inspect)) options = options with { Inspect = null };
+        await using var agent = AgentHost.Create(options);
+        using var screen = new StatusScreen(agent, Console.Out, interactive: !Console.IsOutputRedirected);
+        try
+        {
+            await agent.StartAsync(cancellationToken);
+        }
+        catch (LinkRefusedException e)
+        {
+            Console.Error.WriteLine($"portway: the edge at {edge} refused the tunnel: {e.Message}");
+            return ExitRefused;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine("portway: " + e.Message);
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+        try
+        {
+            await agent.Links.Stopped.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+        catch (LinkRefusedException e)
+        {
+            screen.Render();
+            Console.Error.WriteLine($"portway: the edge at {edge} refused the tunnel: {e.Message}");
+            return ExitRefused;
+        }
+        return 0;
+    }
+
+    private const string DefaultInspect = "127.0.0.1:4040";
+
+    private static bool CanListen(IPEndPoint endpoint)
+    {
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            probe.Bind(endpoint);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

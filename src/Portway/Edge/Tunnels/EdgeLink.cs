@@ -1,0 +1,146 @@
+using Microsoft.AspNetCore.Http;
+using Portway.Protocol;
+
+namespace Portway.Edge.Tunnels;
+
+/// <summary>
+/// One link from an agent, seen from the edge. It starts as a spare in standby: a loop owns the
+/// only read, pings every <see cref="LinkProtocol.StandbyPingInterval"/> and notices EOF at once,
+/// so a dead agent never leaves a dead spare in the queue (a pitfall the prototype met). When a
+/// request needs it, <see cref="ActivateAsync"/> switches it to HTTP/2 and the stream is handed to
+/// the edge's HTTP/2 client, which then owns every read and write. Disposed exactly once, by
+/// whoever finishes with it first; disposal aborts the underlying connection and frees the slot.
+/// </summary>
+internal sealed class EdgeLink : Stream
+{
+    private readonly Stream _inner;
+    private readonly HttpContext _context;
+    private readonly TimeProvider _time;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _activationRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
+
+    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time)
+    {
+        _inner = inner;
+        _context = context;
+        _time = time;
+        Session = session;
+    }
+
+    public TunnelSession Session { get; }
+
+    /// <summary>Completes when the link is closed (by either side).</summary>
+    public Task Closed => _closed.Task;
+
+    public bool IsClosed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Runs the standby protocol until the link is activated or found dead.</summary>
+    public async Task RunStandbyAsync()
+    {
+        // Separate buffers: the pending read may complete while a ping or Activate is written.
+        var rx = new byte[1];
+        var tx = new byte[1];
+        try
+        {
+            var read = _inner.ReadAsync(rx).AsTask();
+            var lastHeard = _time.GetTimestamp();
+            var interval = LinkProtocol.StandbyPingInterval;
+            while (true)
+            {
+                using var delayCts = new CancellationTokenSource();
+                var delay = Task.Delay(interval, _time, delayCts.Token);
+                var winner = await Task.WhenAny(read, delay, _activationRequested.Task);
+                delayCts.Cancel();
+                if (winner == read)
+                {
+                    if (await read == 0) break; // the agent went away
+                    if (rx[0] != LinkProtocol.Ping) break; // protocol violation: only pongs are expected in standby
+                    lastHeard = _time.GetTimestamp();
+                    read = _inner.ReadAsync(rx).AsTask();
+                    continue;
+                }
+                if (winner == _activationRequested.Task)
+                {
+                    tx[0] = LinkProtocol.Activate;
+                    await _inner.WriteAsync(tx);
+                    await _inner.FlushAsync();
+                    // Pongs may still be in flight; the agent's answer to Activate is the last standby byte.
+                    using var timeout = new CancellationTokenSource(ActivationTimeout, _time);
+                    var answered = false;
+                    while (!answered)
+                    {
+                        var n = await read.WaitAsync(timeout.Token);
+                        if (n == 0) break;
+                        if (rx[0] == LinkProtocol.Activate) answered = true;
+                        else read = _inner.ReadAsync(rx).AsTask();
+                    }
+                    if (!answered) break;
+                    _activated.TrySetResult(true);
+                    return;
+                }
+                if (_time.GetElapsedTime(lastHeard) > interval + interval) break; // missed a pong: dead within 10 s
+                tx[0] = LinkProtocol.Ping;
+                await _inner.WriteAsync(tx);
+                await _inner.FlushAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or TimeoutException)
+        {
+        }
+        _activated.TrySetResult(false);
+        Dispose();
+    }
+
+    /// <summary>Bound on the agent's answer to Activate; a spare that cannot answer in time is dropped and the next one tried.</summary>
+    public static readonly TimeSpan ActivationTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Asks the standby loop to switch the link to HTTP/2; true when the agent confirmed.</summary>
+    public Task<bool> ActivateAsync()
+    {
+        _activationRequested.TrySetResult();
+        return _activated.Task;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
+    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _inner.WriteAsync(buffer, cancellationToken);
+    public override void Flush() => _inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _activationRequested.TrySetResult();
+        _activated.TrySetResult(false);
+        // Aborting the request closes the TCP connection now, so the agent learns at once.
+        try
+        {
+            _context.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _closed.TrySetResult();
+        Session.OnLinkClosed(this);
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Portway.Edge.Tunnels;
+
+/// <summary>YARP metadata keys and ids of the routes and clusters that tunnels add.</summary>
+internal static class TunnelMetadata
+{
+    /// <summary>On tunnel routes, clusters and destinations: the tunnel's name.</summary>
+    public const string Name = "Portway.Tunnel";
+
+    public static string RouteId(string name) => "tunnel:" + name;
+
+    public static string ClusterId(string name) => "tunnel:" + name;
+
+    /// <summary>
+    /// Tunnel routes sort before every route of the config file (YARP's default order is 0), so a
+    /// catch-all or wildcard route cannot take a tunnel's host by accident. Names that a static
+    /// route lists exactly are refused at registration instead; see <see cref="TunnelRegistry"/>.
+    /// </summary>
+    public const int RouteOrder = -1_000_000;
+}

@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Http;
+using Portway.Edge.ErrorPages;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Portway.Edge.Tunnels;
+
+/// <summary>
+/// First step of YARP's proxy pipeline for tunnel clusters: a tunnel with no agent online gets
+/// an immediate 503 that says so (not a wait, not a generic "no healthy server"), and a link that
+/// fails before the response started gets a 502 that names the tunnel.
+/// </summary>
+internal static class TunnelProxyStep
+{
+    public static async Task InvokeAsync(HttpContext context, Func<Task> next)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var metadata = proxy.Cluster.Config.Metadata;
+        if (metadata is null || !metadata.TryGetValue(TunnelMetadata.Name, out var name))
+        {
+            await next();
+            return;
+        }
+        if (proxy.AvailableDestinations.Count == 0)
+        {
+            await OfflineAsync(context);
+            return;
+        }
+        await next();
+        if (context.Response.HasStarted || context.Features.Get<IForwarderErrorFeature>() is not { } error) return;
+        switch (error.Error)
+        {
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient:
+                return; // the visitor left
+            case ForwarderError.Request when IsOffline(error.Exception):
+                await OfflineAsync(context);
+                return;
+            case ForwarderError.RequestTimedOut:
+                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
+                    $"The agent for tunnel '{context.Request.Host.Host}' did not answer in time.",
+                    "The local server may be slow or stuck; the agent's screen shows the request.");
+                return;
+            default:
+                await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
+                    $"The link to the agent for tunnel '{context.Request.Host.Host}' failed before the response arrived ({error.Error}).",
+                    "The agent may have lost its connection; it reconnects by itself. Try again in a moment.");
+                return;
+        }
+    }
+
+    private static Task OfflineAsync(HttpContext context) =>
+        ErrorPage.WriteAsync(context, 503, "Tunnel offline",
+            $"The tunnel '{context.Request.Host.Host}' is offline: its agent is not connected to this edge right now.",
+            "If it is yours, check that `portway http …` is still running; an agent that reconnects within the grace period gets the same URL back.");
+
+    private static bool IsOffline(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is TunnelOfflineException) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Logging;
+using Portway.Protocol;
+
+namespace Portway.Edge.Tunnels;
+
+internal sealed partial class TunnelRegistry
+{
+    /// <summary>A session's first link arrived or its last one closed.</summary>
+    private void OnOnlineChanged(TunnelSession session, bool online)
+    {
+        lock (_lock)
+        {
+            if (_graceTimers.Remove(session, out var timer)) timer.Dispose();
+            if (!online && !_closed && _byAgent.TryGetValue(session.AgentId, out var current) && current == session)
+            {
+                LogSessionOffline(session.Key, _state.Current.Tunnels.ReconnectGrace.TotalSeconds);
+                _graceTimers[session] = _time.CreateTimer(static s =>
+                {
+                    var (registry, expired) = ((TunnelRegistry, TunnelSession))s!;
+                    registry.ExpireGrace(expired);
+                }, (this, session), _state.Current.Tunnels.ReconnectGrace, Timeout.InfiniteTimeSpan);
+            }
+            PublishLocked();
+        }
+    }
+
+    private void ExpireGrace(TunnelSession session)
+    {
+        lock (_lock)
+        {
+            if (_graceTimers.Remove(session, out var timer)) timer.Dispose();
+            if (session.IsOnline) return;
+            RemoveSessionLocked(session);
+            PublishLocked();
+        }
+    }
+
+    private void RemoveSessionLocked(TunnelSession session)
+    {
+        if (_byAgent.TryGetValue(session.AgentId, out var current) && current == session) _byAgent.Remove(session.AgentId);
+        _connector.Sessions.TryRemove(session.Key, out _);
+        if (_graceTimers.Remove(session, out var timer)) timer.Dispose();
+        foreach (var key in session.NameKeys)
+        {
+            if (!_names.TryGetValue(key, out var entry)) continue;
+            entry.Holders.Remove(session);
+            if (entry.Holders.Count > 0) continue;
+            _names.Remove(key);
+            entry.Listener?.Dispose();
+            LogNameReleased(entry.Name);
+        }
+        session.CloseAll();
+    }
+
+    /// <summary>Publishes routes and clusters for every reserved HTTP name; online holders are the destinations.</summary>
+    private void PublishLocked()
+    {
+        var entries = new List<NameEntry>(_names.Count);
+        foreach (var entry in _names.Values)
+        {
+            if (entry.Kind == TunnelKind.Http) entries.Add(entry);
+        }
+        _provider.Update(entries, _state.Current.Tunnels.Domains);
+    }
+
+    /// <summary>An online session serving a TCP tunnel, round robin over the pool.</summary>
+    public TunnelSession? PickSession(string entryKey)
+    {
+        lock (_lock)
+        {
+            if (!_names.TryGetValue(entryKey, out var entry)) return null;
+            for (var i = 0; i < entry.Holders.Count; i++)
+            {
+                var candidate = entry.Holders[(int)((uint)entry.RoundRobin++ % (uint)entry.Holders.Count)];
+                if (candidate.IsOnline) return candidate;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>For the not-found page: the name part when <paramref name="host"/> is under a tunnel domain.</summary>
+    public string? TunnelNameOf(string host)
+    {
+        var colon = host.LastIndexOf(':');
+        if (colon > 0 && host.IndexOf(']') < colon) host = host[..colon];
+        foreach (var domain in _state.Current.Tunnels.Domains)
+        {
+            if (host.Length > domain.Length + 1 && host.EndsWith(domain, StringComparison.OrdinalIgnoreCase) && host[^(domain.Length + 1)] == '.')
+            {
+                var name = host[..^(domain.Length + 1)];
+                if (name.IndexOf('.') < 0) return name.ToLowerInvariant();
+            }
+        }
+        return null;
+    }
+
+    public int SessionCount
+    {
+        get { lock (_lock) return _byAgent.Count; }
+    }
+
+    /// <summary>Edge shutdown: spares have no reader but their standby loop, so close them all here.</summary>
+    public void CloseAll()
+    {
+        TunnelSession[] sessions;
+        lock (_lock)
+        {
+            _closed = true;
+            sessions = [.. _byAgent.Values];
+            foreach (var t in _graceTimers.Values) t.Dispose();
+            _graceTimers.Clear();
+            foreach (var entry in _names.Values) entry.Listener?.Dispose();
+        }
+        foreach (var s in sessions) s.CloseAll();
+    }
+
+    public void Dispose() => CloseAll();
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Tunnel {Url} opened (session {Session}, token {Token}, agent {Remote})")]
+    private partial void LogTunnelOpened(string url, string session, string token, string remote);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
+    private partial void LogSessionOffline(string session, double graceSeconds);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
+    private partial void LogNameReleased(string name);
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Portway.Edge.Forwarding;
+using Portway.Protocol;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Portway.Edge.Tunnels;
+
+/// <summary>The edge's tunnel feature as three hooks for <see cref="EdgeHost"/>: services, the link endpoint, the proxy step.</summary>
+internal static class TunnelsExtensions
+{
+    /// <summary>Call after the edge's own IForwarderHttpClientFactory registration: tunnels decorate it.</summary>
+    public static IServiceCollection AddPortwayTunnels(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<TunnelConnector>();
+        services.AddSingleton<TunnelProxyConfigProvider>();
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<TunnelProxyConfigProvider>());
+        services.AddSingleton<TunnelRegistry>();
+        services.AddSingleton<TunnelLinkEndpoint>();
+        services.AddSingleton<PortwayHttpClientFactory>();
+        services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, TunnelHttpClientFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, TunnelTransformProvider>());
+        services.AddHostedService<TunnelShutdown>();
+        return services;
+    }
+
+    /// <summary>The agents' link endpoint; on every host, ahead of routes, so no route can shadow it.</summary>
+    public static IApplicationBuilder UseTunnelLinks(this IApplicationBuilder app)
+    {
+        var endpoint = app.ApplicationServices.GetRequiredService<TunnelLinkEndpoint>();
+        return app.MapWhen(static c => c.Request.Path.Equals(LinkProtocol.Path, StringComparison.OrdinalIgnoreCase), b => b.Run(endpoint.HandleAsync));
+    }
+
+    /// <summary>Offline and link-failure pages for tunnel clusters, first in YARP's proxy pipeline.</summary>
+    public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.Use(TunnelProxyStep.InvokeAsync);
+        return proxy;
+    }
+
+    /// <summary>A page for unknown tunnel names, just before the generic 404.</summary>
+    public static IApplicationBuilder UseTunnelNotFoundPage(this IApplicationBuilder app) => app.UseMiddleware<TunnelNotFoundMiddleware>();
+
+    /// <summary>Closes every link when the edge stops: spare links would otherwise hold shutdown for its full timeout.</summary>
+    private sealed class TunnelShutdown(IHostApplicationLifetime lifetime, TunnelRegistry registry) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            lifetime.ApplicationStopping.Register(registry.CloseAll);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
