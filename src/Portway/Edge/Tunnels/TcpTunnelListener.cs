@@ -151,12 +151,12 @@ internal sealed partial class TcpTunnelListener : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: connection refused, no agent online")]
+    [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: connection refused, no agent online")]
     private partial void LogNoAgent(int port);
 
-    [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: the agent answered {Status}")]
+    [LoggerMessage(EventId = 621, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: the agent answered {Status}")]
     private partial void LogAgentRefused(int port, int status);
 
-    [LoggerMessage(EventId = 322, Level = LogLevel.Debug, Message = "TCP tunnel port {Port}: stream ended: {Reason}")]
+    [LoggerMessage(EventId = 622, Level = LogLevel.Debug, Message = "TCP tunnel port {Port}: stream ended: {Reason}")]
     private partial void LogStreamEnded(int port, string reason);
 }

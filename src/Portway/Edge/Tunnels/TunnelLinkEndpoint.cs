@@ -126,6 +126,6 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex AgentIdPattern();
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Refused a tunnel link from {Remote}: {Code}")]
+    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Refused a tunnel link from {Remote}: {Code}")]
     private partial void LogRefused(string remote, string code);
 }

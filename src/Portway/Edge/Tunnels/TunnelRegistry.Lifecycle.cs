@@ -116,12 +116,12 @@ internal sealed partial class TunnelRegistry
 
     public void Dispose() => CloseAll();
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Tunnel {Url} opened (session {Session}, token {Token}, agent {Remote})")]
+    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Tunnel {Url} opened (session {Session}, token {Token}, agent {Remote})")]
     private partial void LogTunnelOpened(string url, string session, string token, string remote);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
+    [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
     private partial void LogSessionOffline(string session, double graceSeconds);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
+    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
     private partial void LogNameReleased(string name);
 }
