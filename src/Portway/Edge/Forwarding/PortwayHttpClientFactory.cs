@@ -15,7 +15,8 @@ internal sealed class PortwayHttpClientFactory : IForwarderHttpClientFactory
     {
         // YARP reuses the old client when the cluster's HttpClient config is unchanged; a changed
         // connect timeout lives in metadata, so force a new client for it.
-        if (context.OldClient is not null && !MetadataEquals(context.OldMetadata, context.NewMetadata, MetadataKeys.ConnectTimeout))
+        if (context.OldClient is not null && (!MetadataEquals(context.OldMetadata, context.NewMetadata, MetadataKeys.ConnectTimeout)
+            || !MetadataEquals(context.OldMetadata, context.NewMetadata, Tls.UpstreamTls.MetadataKey)))
             context = new ForwarderHttpClientContext
             {
                 ClusterId = context.ClusterId,
@@ -41,6 +42,7 @@ internal sealed class PortwayHttpClientFactory : IForwarderHttpClientFactory
         protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
         {
             base.ConfigureHandler(context, handler);
+            Tls.UpstreamTls.Configure(handler, context.NewMetadata);
             if (context.NewMetadata is { } metadata && metadata.TryGetValue(MetadataKeys.ConnectTimeout, out var ms)
                 && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
             {

@@ -57,6 +57,7 @@ internal static class ProxyConfigMapper
             destinations[d.Id] = new YarpDestination
             {
                 Address = d.Url.ToString(),
+                Host = c.Tls?.ServerName,
                 Metadata = new Dictionary<string, string>
                 {
                     [MetadataKeys.Weight] = d.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -73,6 +74,7 @@ internal static class ProxyConfigMapper
             [MetadataKeys.RetryNonIdempotent] = c.Retries.NonIdempotent ? "true" : "false",
         };
         if (c.HashOn is not null) metadata[MetadataKeys.HashOn] = c.HashOn;
+        Tls.UpstreamTls.AddMetadata(metadata, c.Tls);
 
         HealthCheckConfig? health = null;
         if (c.ActiveHealth is not null || c.PassiveHealth is not null)

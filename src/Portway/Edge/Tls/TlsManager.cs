@@ -97,6 +97,7 @@ internal sealed partial class TlsManager : IDisposable
                 if (key.StartsWith("client_auth:", StringComparison.Ordinal)) _problems.TryRemove(key, out _);
             }
             _clientAuth = ClientAuthTable.Build(config, ReportProblem);
+            CheckUpstreams(config);
             if (_applied is not null && _applied.Sites.SequenceEqual(tls.Sites))
             {
                 _applied = tls;
@@ -142,6 +143,20 @@ internal sealed partial class TlsManager : IDisposable
         }
     }
 
+    private void CheckUpstreams(PortwayConfig config)
+    {
+        foreach (var key in _problems.Keys)
+        {
+            if (key.StartsWith("cluster:", StringComparison.Ordinal)) _problems.TryRemove(key, out _);
+        }
+        foreach (var cluster in config.Clusters)
+        {
+            if (cluster.Tls is not { } tls) continue;
+            if (tls.Insecure) LogInsecureUpstream(cluster.Id);
+            if (UpstreamTls.Check(cluster.Id, tls, _time.GetUtcNow()) is { } problem) ReportProblem("cluster:" + cluster.Id, problem);
+        }
+    }
+
     /// <summary>Records (or with null, clears) a problem for a site; ACME failures land here too.</summary>
     public void SetProblem(string key, string? message)
     {
@@ -153,7 +168,10 @@ internal sealed partial class TlsManager : IDisposable
     {
         var previous = _problems.GetValueOrDefault(key);
         _problems[key] = message;
-        if (previous != message) LogProblem(message, Store.Get(key) is not null ? "the previous certificate is still served" : "the site has no certificate until this is fixed");
+        if (previous == message) return;
+        var consequence = key.Contains(':', StringComparison.Ordinal) ? "everything else is served as before"
+            : Store.Get(key) is not null ? "the previous certificate is still served" : "the site has no certificate until this is fixed";
+        LogProblem(message, consequence);
     }
 
     public void Dispose()
@@ -167,6 +185,9 @@ internal sealed partial class TlsManager : IDisposable
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "TLS: {Problem}; {Consequence}")]
     private partial void LogProblem(string problem, string consequence);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "TLS: cluster '{Cluster}' has tls.insecure: true; its servers' certificates are NOT checked, anyone on the path can impersonate them")]
+    private partial void LogInsecureUpstream(string cluster);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "TLS: handshake refused, no certificate for {ServerName} and no default certificate")]
     private partial void LogNoCertificate(string serverName);
