@@ -49,14 +49,7 @@ public sealed class CliTests
         await using var origin = await TestOrigin.StartAsync("a");
         var dir = Directory.CreateTempSubdirectory("portway-cli-");
         var config = Path.Combine(dir.FullName, "p.yaml");
-        await File.WriteAllTextAsync(config, TestEdge.WithTestDefaults($"""
-            routes:
-              - id: web
-                cluster: app
-            clusters:
-              - id: app
-                destinations: [{origin.Url}]
-            """));
+        await File.WriteAllTextAsync(config, TestEdge.WithTestDefaults(TestEdge.OneRoute(origin.Url)));
         await using var portway = PortwayProcess.Start("serve", "--config", config);
         await Wait.UntilAsync(() => Regex.Matches(portway.Stdout, "listening on").Count == 2 || portway.HasExited, TimeSpan.FromSeconds(30));
         var proxy = Regex.Match(portway.Stdout, @"listening on (http://\S+)\s+proxy").Groups[1].Value;
@@ -75,14 +68,7 @@ public sealed class CliTests
         await using var b = await TestOrigin.StartAsync("b");
         var dir = Directory.CreateTempSubdirectory("portway-cli-");
         var config = Path.Combine(dir.FullName, "p.yaml");
-        string Yaml(Uri origin) => TestEdge.WithTestDefaults($"""
-            routes:
-              - id: web
-                cluster: app
-            clusters:
-              - id: app
-                destinations: [{origin}]
-            """);
+        static string Yaml(Uri origin) => TestEdge.WithTestDefaults(TestEdge.OneRoute(origin));
         await File.WriteAllTextAsync(config, Yaml(a.Url));
         await using var portway = PortwayProcess.Start("serve", "--config", config);
         await Wait.UntilAsync(() => portway.Stdout.Contains("proxy (listener") || portway.HasExited, TimeSpan.FromSeconds(30));

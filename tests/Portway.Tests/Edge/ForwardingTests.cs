@@ -15,12 +15,7 @@ public sealed class ForwardingTests
 {
     private static string Config(Uri origin, string extra = "") => $"""
         {extra}
-        routes:
-          - id: web
-            cluster: app
-        clusters:
-          - id: app
-            destinations: [{origin}]
+        {TestEdge.OneRoute(origin)}
         """;
 
     private static Task<TestOrigin> EchoHeadersOrigin() => TestOrigin.StartAsync("echo", ctx =>

@@ -15,12 +15,7 @@ public sealed class OperationsTests
         await using (var edge = await TestEdge.StartAsync($"""
             access_log:
               target: {log}
-            routes:
-              - id: web
-                cluster: app
-            clusters:
-              - id: app
-                destinations: [{origin.Url}]
+            {TestEdge.OneRoute(origin.Url)}
             """))
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/hello?x=1");

@@ -6,14 +6,7 @@ namespace Portway.Tests.Edge;
 
 public sealed class ReloadAndDrainTests
 {
-    private static string Config(Uri origin) => $"""
-        routes:
-          - id: web
-            cluster: app
-        clusters:
-          - id: app
-            destinations: [{origin}]
-        """;
+    private static string Config(Uri origin) => TestEdge.OneRoute(origin);
 
     [Fact]
     public async Task FileEdit_UnderConcurrentLoad_SwitchesWithZeroFailedRequests()

@@ -12,12 +12,7 @@ public sealed class SlowClientTests
     private static async Task<TestEdge> Edge(Uri origin, string limits) => await TestEdge.StartAsync($"""
         limits:
         {limits}
-        routes:
-          - id: web
-            cluster: app
-        clusters:
-          - id: app
-            destinations: [{origin}]
+        {TestEdge.OneRoute(origin)}
         """);
 
     [Fact]

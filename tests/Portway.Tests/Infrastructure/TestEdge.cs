@@ -37,6 +37,16 @@ internal sealed class TestEdge : IAsyncDisposable
         return new TestEdge(host, path);
     }
 
+    /// <summary>YAML for the common case: route 'web' sends every request to cluster 'app' = <paramref name="origin"/>.</summary>
+    public static string OneRoute(Uri origin) => $"""
+        routes:
+          - id: web
+            cluster: app
+        clusters:
+          - id: app
+            destinations: [{origin}]
+        """;
+
     public static string WithTestDefaults(string yaml)
     {
         var text = yaml;
