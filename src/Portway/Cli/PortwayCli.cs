@@ -9,6 +9,7 @@ internal static class PortwayCli
     {
         var root = new RootCommand("Portway: a self-hosted edge server (reverse proxy, load balancer) with tunnels to local servers.");
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         // The agent: tunnels from this machine to an edge (docs/tunnels.md).

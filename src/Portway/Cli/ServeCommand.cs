@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Portway.Configuration;
-using Portway.Edge;
 
 namespace Portway.Cli;
 
@@ -24,25 +23,9 @@ internal static class ServeCommand
             }
             catch (ConfigException e)
             {
-                foreach (var error in e.Errors) Console.Error.WriteLine(error);
-                Console.Error.WriteLine($"portway: {e.Errors.Count} error(s) in the config; nothing was started.");
-                return 2;
+                return EdgeRunner.ReportErrors(e);
             }
-            await using var host = EdgeHost.Create(loaded, file?.FullName);
-            try
-            {
-                await host.StartAsync(ct);
-            }
-            catch (IOException e)
-            {
-                Console.Error.WriteLine($"portway: cannot listen: {e.Message}");
-                Console.Error.WriteLine("Another program may use the port; pick another in listeners[].url (or stop the other program).");
-                return 1;
-            }
-            Console.WriteLine($"Portway {VersionCommand.Version} serving {(file is null ? "built-in defaults (no config file)" : file.FullName)}");
-            foreach (var (url, purpose) in host.Addresses) Console.WriteLine($"listening on {url}  {purpose}");
-            await host.WaitForShutdownAsync(ct);
-            return 0;
+            return await EdgeRunner.RunAsync(loaded, file?.FullName, file is null ? "built-in defaults (no config file)" : file.FullName, ct);
         });
         return command;
     }
