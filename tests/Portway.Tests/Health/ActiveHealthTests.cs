@@ -14,7 +14,7 @@ public sealed class ActiveHealthTests
               active:
                 path: /health
                 interval: 100ms
-                timeout: 500ms
+                timeout: 3s
                 unhealthy_after: 2
                 healthy_after: 2
         """;

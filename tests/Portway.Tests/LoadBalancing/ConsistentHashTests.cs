@@ -62,8 +62,8 @@ public sealed class ConsistentHashTests
                   active:
                     path: /health
                     interval: 100ms
-                    timeout: 1s
-                    unhealthy_after: 1
+                    timeout: 3s
+                    unhealthy_after: 2
                     healthy_after: 1
             """));
         var before = await MapAsync(edge, 200);
