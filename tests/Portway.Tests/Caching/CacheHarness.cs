@@ -51,8 +51,7 @@ internal sealed class CacheHarness : IAsyncDisposable
         var path = Path.Combine(dir.FullName, "portway.yaml");
         var yaml = $"""
             cache:
-              memory: 64m
-            {Indent(cacheYaml)}
+            {Indent(cacheYaml.Contains("memory:", StringComparison.Ordinal) ? cacheYaml : "memory: 64m\n" + cacheYaml)}
             routes:
               - id: web
                 cluster: app
@@ -96,11 +95,15 @@ internal sealed class CacheHarness : IAsyncDisposable
         await Edge.DisposeAsync();
     }
 
+    /// <summary>Host header for every request; null = the edge's address. A fixed name keeps keys stable across an edge restart (new port).</summary>
+    public string? Host { get; set; }
+
     public Task<HttpResponseMessage> GetAsync(string path, params (string Name, string Value)[] headers) => SendAsync(HttpMethod.Get, path, headers);
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (Host is not null) request.Headers.Host = Host;
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
         var response = await Client.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
