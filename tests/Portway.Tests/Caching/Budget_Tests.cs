@@ -6,6 +6,7 @@ using Xunit;
 namespace Portway.Tests.Caching;
 
 /// <summary>Eviction: the memory budget is never exceeded, LRU keeps what is used, and the per-object overhead stays under 1 KB.</summary>
+[Collection(MemoryMeasurement.Name)]
 public sealed class Budget_Tests
 {
     private static CacheEntry Entry(string key, int bodyBytes) =>
