@@ -14,9 +14,12 @@ internal sealed record TlsConfig
     /// <summary>Lowest protocol offered. TLS 1.2 (Mozilla's "intermediate" profile); 1.3 for "modern".</summary>
     public SslProtocols MinVersion { get; init; } = SslProtocols.Tls12;
     public ImmutableArray<ClientAuthConfig> ClientAuth { get; init; } = [];
+    /// <summary>"system" (the platform's list; keeps OpenSSL's per-certificate context cache and session resumption) or "mozilla_intermediate" (exactly that list).</summary>
+    public string Ciphers { get; init; } = "system";
 
     public bool Equals(TlsConfig? o) =>
-        o is not null && Sites.SequenceEqual(o.Sites) && Acme == o.Acme && MinVersion == o.MinVersion && ClientAuth.SequenceEqual(o.ClientAuth);
+        o is not null && Sites.SequenceEqual(o.Sites) && Acme == o.Acme && MinVersion == o.MinVersion && ClientAuth.SequenceEqual(o.ClientAuth)
+        && Ciphers == o.Ciphers;
 
     public override int GetHashCode() => HashCode.Combine(Sites.Length, Acme, MinVersion);
 }

@@ -14,7 +14,7 @@ internal static class TlsSection
 
     public static TlsConfig Read(YamlSection top)
     {
-        var t = top.Child("tls", "sites", "acme", "min_version", "client_auth");
+        var t = top.Child("tls", "sites", "acme", "min_version", "client_auth", "ciphers");
         var result = new TlsConfig();
         if (t is null) return result;
         var minVersion = t.Enum("min_version", ["1.2", "1.3"]) switch
@@ -28,6 +28,7 @@ internal static class TlsSection
             Acme = ReadAcme(t),
             MinVersion = minVersion,
             ClientAuth = ReadClientAuth(t),
+            Ciphers = t.Enum("ciphers", ["system", "mozilla_intermediate"]) ?? result.Ciphers,
         };
     }
 
@@ -182,7 +183,7 @@ internal static class TlsSection
         foreach (var l in config.Listeners) https |= l.Url.Scheme == "https";
         if (https && config.Tls.Sites.IsEmpty)
             top.Error("listeners", "an https:// listener needs certificates: add tls.sites (files or certificate: auto); see docs/tls.md");
-        var tls = top.Child("tls", "sites", "acme", "min_version", "client_auth");
+        var tls = top.Child("tls", "sites", "acme", "min_version", "client_auth", "ciphers");
         var needsAcme = false;
         foreach (var s in config.Tls.Sites) needsAcme |= s.Source == CertificateSource.Acme;
         if ((needsAcme || config.Tls.Acme.Tunnels) && !config.Tls.Acme.AgreeTos && tls is not null)

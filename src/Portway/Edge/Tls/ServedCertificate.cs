@@ -37,17 +37,17 @@ internal sealed class ServedCertificate
     }
 
     /// <summary>Options for one handshake; cached per (ALPN list, client certificate requested, minimum version).</summary>
-    public SslServerAuthenticationOptions Options(HttpProtocols protocols, bool requestClientCertificate, SslProtocols minVersion)
+    public SslServerAuthenticationOptions Options(HttpProtocols protocols, bool requestClientCertificate, SslProtocols minVersion, CipherSuitesPolicy? ciphers)
     {
         var index = ((int)protocols & 3) | (requestClientCertificate ? 4 : 0);
         var cached = _options[index];
         var enabled = TlsPolicy.Protocols(minVersion);
-        if (cached is not null && cached.EnabledSslProtocols == enabled) return cached;
+        if (cached is not null && cached.EnabledSslProtocols == enabled && ReferenceEquals(cached.CipherSuitesPolicy, ciphers)) return cached;
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = Context,
             EnabledSslProtocols = enabled,
-            CipherSuitesPolicy = TlsPolicy.CipherSuites,
+            CipherSuitesPolicy = ciphers,
             ApplicationProtocols = TlsPolicy.Alpn(protocols),
             // RFC 9113 §9.2.1: no renegotiation under HTTP/2; none at all avoids the renegotiation DoS.
             AllowRenegotiation = false,

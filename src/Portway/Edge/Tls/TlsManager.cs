@@ -84,7 +84,8 @@ internal sealed partial class TlsManager : IDisposable
             throw new AuthenticationException($"no certificate for '{serverName}' and no default certificate");
         }
         var protocols = (HttpProtocols)context.State!;
-        return ValueTask.FromResult(certificate.Options(protocols, _clientAuth.AsksFor(serverName), minVersion));
+        var ciphers = _applied?.Ciphers == "mozilla_intermediate" ? TlsPolicy.CipherSuites : null;
+        return ValueTask.FromResult(certificate.Options(protocols, _clientAuth.AsksFor(serverName), minVersion, ciphers));
     }
 
     private void Apply(PortwayConfig config)

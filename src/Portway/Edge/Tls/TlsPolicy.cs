@@ -5,10 +5,13 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Portway.Edge.Tls;
 
 /// <summary>
-/// Protocol versions, cipher suites and ALPN lists offered on https listeners. The cipher list is
-/// Mozilla's Server Side TLS "intermediate" profile (v5.7, https://ssl-config.mozilla.org/) without
-/// its DHE suites: every client that speaks TLS 1.2 with AEAD ciphers also speaks ECDHE, and
-/// finite-field DHE costs several times more CPU per handshake. AEAD only: no CBC, no RSA key exchange.
+/// Protocol versions, cipher suites and ALPN lists offered on https listeners. The optional cipher
+/// list (tls.ciphers: mozilla_intermediate) is Mozilla's Server Side TLS "intermediate" profile
+/// (v5.7, https://ssl-config.mozilla.org/) without its DHE suites: every client that speaks TLS 1.2
+/// with AEAD ciphers also speaks ECDHE, and finite-field DHE costs several times more CPU per
+/// handshake. It is not the default because .NET on Linux only caches the OpenSSL context (and
+/// session resumption) when no cipher policy is set: bench/tls.sh measured about twice the CPU per
+/// handshake with one (docs/tls.md).
 /// </summary>
 internal static class TlsPolicy
 {
