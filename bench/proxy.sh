@@ -14,11 +14,12 @@
 #   --variant NAME:SPEC an extra Portway, SPEC = comma list of ENV=VALUE and/or @BUILD_DIR
 #                       (a directory holding a built `portway`); repeatable
 #   --small-conns N     wrk connections for the small body (64); --large-conns N for 1 MiB (16)
+#   --workloads LIST    small,1MiB (default both)
 #   --no-build          reuse bench/results/build/
 # Results: bench/results/proxy-<time>/ (runs.tsv, summary.md, each wrk output, process logs).
 . "$(dirname "$0")/lib.sh"
 
-rounds=5 duration=10 warm=15 proxies=portway,nginx,haproxy,yarp small_conns=64 large_conns=16 build=1
+rounds=5 duration=10 warm=15 proxies=portway,nginx,haproxy,yarp small_conns=64 large_conns=16 build=1 workloads=small,1MiB
 declare -A variant_env=() variant_dir=()
 variants=()
 while (($#)); do
@@ -39,6 +40,7 @@ while (($#)); do
       shift ;;
     --small-conns) small_conns=$2; shift ;;
     --large-conns) large_conns=$2; shift ;;
+    --workloads) workloads=$2; shift ;;
     --no-build) build=0 ;;
     -h|--help) sed -n '2,/^# Results/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -130,8 +132,12 @@ for ((round = 1; round <= rounds; round++)); do
   for ((i = 0; i < count; i++)); do
     name=${names[$(((i + round - 1) % count))]}
     pid=${BENCH_PID[$name]}
-    bench_measure round="$round" proxy="$name" workload=small -- "$pid" "http://127.0.0.1:${port[$name]}/small" "$duration" 2 "$small_conns"
-    bench_measure round="$round" proxy="$name" workload=1MiB -- "$pid" "http://127.0.0.1:${port[$name]}/files/1m.bin" "$duration" 2 "$large_conns"
+    if [[ ,$workloads, == *,small,* ]]; then
+      bench_measure round="$round" proxy="$name" workload=small -- "$pid" "http://127.0.0.1:${port[$name]}/small" "$duration" 2 "$small_conns"
+    fi
+    if [[ ,$workloads, == *,1MiB,* ]]; then
+      bench_measure round="$round" proxy="$name" workload=1MiB -- "$pid" "http://127.0.0.1:${port[$name]}/files/1m.bin" "$duration" 2 "$large_conns"
+    fi
   done
 done
 
