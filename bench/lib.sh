@@ -39,12 +39,15 @@ bench_cleanup() {
   for name in "${!BENCH_PID[@]}"; do bench_stop "$name"; done
 }
 
-# bench_free_port: a loopback TCP port nobody listens on now (random, 20000-59999).
+# bench_free_port: a loopback TCP port nobody listens on now and this run has not handed out
+# before (random, 20000-59999; handed-out ports are kept in $BENCH_OUT/ports).
 bench_free_port() {
   local port
+  touch "$BENCH_OUT/ports"
   while :; do
     port=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$port" | grep -q .; then echo "$port"; return; fi
+    grep -qx "$port" "$BENCH_OUT/ports" && continue
+    if ! ss -Hltn "sport = :$port" | grep -q .; then echo "$port" >> "$BENCH_OUT/ports"; echo "$port"; return; fi
   done
 }
 
