@@ -218,6 +218,11 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         logging.SetMinimumLevel(LogLevel.Information);
         // Per-request framework logs cost throughput and duplicate the access log.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Off entirely: while any level of this category is on, ASP.NET Core's hosting layer starts
+        // an Activity and a log scope for every request (and HttpClient then writes a traceparent
+        // for it): ~15% of the edge's CPU per small request (docs/benchmarks.md). It logs only
+        // request start/finish, which the access log covers. Trace headers pass through unchanged.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Yarp", LogLevel.Warning);
         // YARP logs every failed probe with a stack trace; Portway's health policy logs one line
         // per state change instead (down, and back up).
