@@ -21,7 +21,7 @@ internal sealed class RequestObserverMiddleware(RequestDelegate next, EdgeState 
         var request = context.Request;
         var incoming = request.Headers[headerName].ToString();
         // An id from the client is kept when it is short printable ASCII (so it can't inject log lines).
-        var requestId = IsUsableId(incoming) ? incoming : Guid.NewGuid().ToString("N");
+        var requestId = IsUsableId(incoming) ? incoming : RequestIds.Next();
         request.Headers[headerName] = requestId;
         context.Items[ErrorPage.RequestIdKey] = requestId;
         context.Response.OnStarting(static s =>
