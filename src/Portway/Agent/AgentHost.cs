@@ -1,12 +1,14 @@
 using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
+using Portway.Agent.Inspector;
 
 namespace Portway.Agent;
 
@@ -19,7 +21,7 @@ internal sealed class AgentHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly LinkListener _listener = new();
-    private readonly int _inspectPort;
+    private volatile int _inspectPort = -1;
 
     private AgentHost(AgentOptions options)
     {
@@ -39,6 +41,7 @@ internal sealed class AgentHost : IAsyncDisposable
         builder.Services.AddSingleton<TcpStreamHandler>();
         builder.Services.AddSingleton<TunnelRequestHandler>();
         builder.Services.AddHttpForwarder();
+        if (options.Inspect is not null) builder.Services.AddInspector(options.InspectorOptions);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -65,7 +68,6 @@ internal sealed class AgentHost : IAsyncDisposable
             if (options.Inspect is { } inspect) k.Listen(inspect, o => o.Protocols = HttpProtocols.Http1);
         });
         _app = builder.Build();
-        _inspectPort = options.Inspect?.Port ?? -1;
         BuildPipeline(_app);
     }
 
@@ -74,31 +76,22 @@ internal sealed class AgentHost : IAsyncDisposable
     public AgentStats Stats { get; }
     public LinkSupervisor Links { get; }
 
+    /// <summary>The inspector's page once listening (with the port the OS chose for :0), else null.</summary>
+    public Uri? InspectorUrl { get; private set; }
+
     public static AgentHost Create(AgentOptions options) => new(options);
 
     private void BuildPipeline(WebApplication app)
     {
-        // 1. The inspector's API on its own loopback port: never reachable through the tunnel.
-        app.MapWhen(c => c.Connection.LocalPort == _inspectPort, BuildInspector);
+        // 1. The inspector's page and API on its own loopback port: never reachable through the tunnel.
+        if (Options.Inspect is not null) app.MapWhen(c => c.Connection.LocalPort == _inspectPort, a => a.Run(a.ApplicationServices.GetRequiredService<InspectorApi>().HandleAsync));
         // 2. Time and record every request first, so the screen's latency covers the whole path.
         app.UseMiddleware<RequestObserverMiddleware>();
+        // 2b. Capture headers and bodies for the inspector (after the observer: it sees refusals too).
+        if (Options.Inspect is not null) app.UseMiddleware<InspectorMiddleware>();
         // 3. Tunnel lookup, visitor rules, then forwarding to the local server.
         var handler = app.Services.GetRequiredService<TunnelRequestHandler>();
         app.Run(handler.HandleAsync);
-    }
-
-    private void BuildInspector(IApplicationBuilder inspector)
-    {
-        inspector.Run(context =>
-        {
-            if (context.Request.Path == "/api/requests")
-            {
-                context.Response.ContentType = "application/json";
-                return JsonSerializer.SerializeAsync(context.Response.Body, Stats.Recent, AgentJsonContext.Default.IReadOnlyListObservedRequest);
-            }
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            return context.Response.WriteAsync("Portway agent inspector. Recent requests: GET /api/requests (JSON).\n");
-        });
     }
 
     /// <summary>Starts Kestrel, then dials the first link. Throws <see cref="LinkRefusedException"/> on a permanent refusal.</summary>
@@ -112,7 +105,23 @@ internal sealed class AgentHost : IAsyncDisposable
         {
             throw new IOException($"cannot listen on {Options.Inspect} for the inspector ({e.Message}); pass --inspect false or another address", e);
         }
+        if (Options.Inspect is { } inspect) InspectorUrl = ResolveInspector(inspect);
         await Links.StartAsync(cancellationToken);
+    }
+
+    /// <summary>The inspector's bound port (the OS picks one for :0), and the URL to print for it.</summary>
+    private Uri ResolveInspector(IPEndPoint inspect)
+    {
+        var port = inspect.Port;
+        foreach (var address in _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        {
+            if (Uri.TryCreate(address, UriKind.Absolute, out var u) && IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && ip.Equals(inspect.Address)) port = u.Port;
+        }
+        _inspectPort = port;
+        // 0.0.0.0 and [::] are where it listens, not where a browser can go.
+        var host = inspect.Address.Equals(IPAddress.Any) || inspect.Address.Equals(IPAddress.IPv6Any) ? "localhost"
+            : inspect.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{inspect.Address}]" : inspect.Address.ToString();
+        return new Uri($"http://{host}:{port}/");
     }
 
     public async ValueTask DisposeAsync()

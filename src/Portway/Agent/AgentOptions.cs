@@ -21,6 +21,9 @@ internal sealed record AgentOptions
     /// <summary>Where the request inspector listens (ngrok's default is 127.0.0.1:4040); null = off.</summary>
     public System.Net.IPEndPoint? Inspect { get; init; }
 
+    /// <summary>How many requests and body bytes the inspector keeps (when <see cref="Inspect"/> is on).</summary>
+    public Inspector.InspectorOptions InspectorOptions { get; init; } = new();
+
     /// <summary>Reconnect back-off: from 0.5 s doubling to 30 s, each wait scaled by a random 50–100% (jitter).</summary>
     public TimeSpan BackoffMin { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);

@@ -39,6 +39,7 @@ internal sealed class StatusScreen : IDisposable
 
     private void PrintForwarding(ImmutableArray<TunnelGrant> grants)
     {
+        if (_agent.InspectorUrl is { } inspector) WriteLine("Web Interface " + inspector.ToString().TrimEnd('/'));
         foreach (var line in ForwardingLines(grants)) WriteLine("Forwarding " + line);
     }
 
@@ -78,7 +79,7 @@ internal sealed class StatusScreen : IDisposable
             _ => "failed: " + s.LastError,
         });
         Row(b, "Edge", $"{_agent.Options.Edge} ({s.Links} link{(s.Links == 1 ? "" : "s")})");
-        if (_agent.Options.Inspect is { } inspect) Row(b, "Inspector", $"http://{inspect}/api/requests");
+        if (_agent.InspectorUrl is { } inspector) Row(b, "Web Interface", inspector.ToString().TrimEnd('/'));
         foreach (var line in ForwardingLines(s.Grants)) Row(b, "Forwarding", line);
         b.AppendLine();
         Row(b, "Connections", "ttl     opn     rt1     rt5     p50     p90");

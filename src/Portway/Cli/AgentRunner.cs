@@ -49,7 +49,7 @@ internal static class AgentRunner
             Console.Error.WriteLine($"portway: no token given for {edge}; an edge on another machine requires one (--token, $PORTWAY_TOKEN, or `portway token add TOKEN`).");
 
         var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect };
-        if (inspectExplicit is null && inspect is not null && !CanListen(inspect)) options = options with { Inspect = null };
+        if (inspectExplicit is null && inspect is not null) options = options with { Inspect = Agent.Inspector.InspectorAddress.FirstFree(inspect) };
         await using var agent = AgentHost.Create(options);
         using var screen = new StatusScreen(agent, Console.Out, interactive: !Console.IsOutputRedirected);
         try

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http;
+using Portway.Tests.Infrastructure;
+using Xunit;
+
+namespace Portway.Tests.Inspector;
+
+public sealed class InspectorPageTests
+{
+    [SkippableFact]
+    public async Task Page_InHeadlessChromium_ListsRequestsAndFollowsNewOnesLive()
+    {
+        var chromium = Tools.Require("chromium", "chromium");
+        await using var f = await InspectorFixture.StartAsync(ctx => ctx.Response.WriteAsync("{\"ok\":true}"));
+        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/before-the-page-opened?q=1"))).Dispose();
+        await f.WaitForRequestsAsync(1);
+        var page = await f.Inspector.GetStringAsync("/");
+        Assert.DoesNotContain("/before-the-page-opened", page); // so finding it in the DOM proves the script rendered it
+
+        await using var browser = await HeadlessChromium.OpenAsync(chromium, f.Agent.Host.InspectorUrl!);
+        const string Rows = "document.querySelector('#rows') ? document.querySelector('#rows').innerText : ''";
+        await Wait.UntilAsync(async () => (await browser.EvaluateAsync(Rows)).Contains("/before-the-page-opened?q=1"), TimeSpan.FromSeconds(30), "the page lists the first request");
+        await Wait.UntilAsync(async () => await browser.EvaluateAsync("document.querySelector('#live').textContent") == "live", TimeSpan.FromSeconds(30), "the page follows /api/events");
+
+        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/after-the-page-opened"))).Dispose();
+        await Wait.UntilAsync(async () => (await browser.EvaluateAsync(Rows)).Contains("/after-the-page-opened"), TimeSpan.FromSeconds(30), "the page shows the new request without a reload");
+
+        // Selecting a row shows its response body, JSON pretty-printed.
+        await browser.EvaluateAsync("document.querySelector('#rows tr:last-child').click(), ''");
+        await Wait.UntilAsync(async () => (await browser.EvaluateAsync("document.querySelector('#detail').innerText")).Contains("\"ok\": true"), TimeSpan.FromSeconds(30), "the detail pane shows the body");
+    }
+}
