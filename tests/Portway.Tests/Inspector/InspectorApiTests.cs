@@ -191,4 +191,24 @@ public sealed class InspectorApiTests
 
         Assert.Equal("local server", body);
     }
+
+    [Fact]
+    public async Task LocalServerDown_AgentsErrorPageRecordedAndReplaySaysWhy()
+    {
+        await using var f = await InspectorFixture.StartAsync(Echo);
+        await f.Origin.StopAsync();
+        using var response = await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/down"));
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var id = (await f.WaitForRequestsAsync(1))[0].GetProperty("id").GetInt64();
+
+        var detail = await f.GetJsonAsync($"/api/requests/{id}");
+        using var replay = await f.Inspector.PostAsync($"/api/requests/{id}/replay", null);
+        var replayed = JsonDocument.Parse(await replay.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(502, detail.GetProperty("status").GetInt32());
+        Assert.Contains("could not connect to", detail.GetProperty("response").GetProperty("body").GetProperty("text").GetString());
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal(502, replayed.GetProperty("status").GetInt32());
+        Assert.Matches("^could not connect to .+ \\(connection refused\\)$", replayed.GetProperty("error").GetString());
+    }
 }
