@@ -4,9 +4,8 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Agent.Inspector;
 
@@ -105,23 +104,8 @@ internal sealed class AgentHost : IAsyncDisposable
         {
             throw new IOException($"cannot listen on {Options.Inspect} for the inspector ({e.Message}); pass --inspect false or another address", e);
         }
-        if (Options.Inspect is { } inspect) InspectorUrl = ResolveInspector(inspect);
+        if (Options.Inspect is { } inspect) (_inspectPort, InspectorUrl) = InspectorAddress.Bound(_app.Services.GetRequiredService<IServer>(), inspect);
         await Links.StartAsync(cancellationToken);
-    }
-
-    /// <summary>The inspector's bound port (the OS picks one for :0), and the URL to print for it.</summary>
-    private Uri ResolveInspector(IPEndPoint inspect)
-    {
-        var port = inspect.Port;
-        foreach (var address in _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
-        {
-            if (Uri.TryCreate(address, UriKind.Absolute, out var u) && IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && ip.Equals(inspect.Address)) port = u.Port;
-        }
-        _inspectPort = port;
-        // 0.0.0.0 and [::] are where it listens, not where a browser can go.
-        var host = inspect.Address.Equals(IPAddress.Any) || inspect.Address.Equals(IPAddress.IPv6Any) ? "localhost"
-            : inspect.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{inspect.Address}]" : inspect.Address.ToString();
-        return new Uri($"http://{host}:{port}/");
     }
 
     public async ValueTask DisposeAsync()

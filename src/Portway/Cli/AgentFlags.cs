@@ -21,7 +21,7 @@ internal sealed class AgentFlags
     public Option<string[]> DenyCidr { get; } = new("--deny-cidr") { Description = "Refuse visitors from this network (repeatable); checked before --allow-cidr." };
     public Option<string[]> RequestHeaderAdd { get; } = new("--request-header-add") { Description = "Add a header to requests, \"Name: value\" (repeatable)." };
     public Option<string[]> ResponseHeaderRemove { get; } = new("--response-header-remove") { Description = "Remove a header from responses (repeatable)." };
-    public Option<string?> Inspect { get; } = new("--inspect") { Description = "Address of the request inspector (JSON at /api/requests), or false. Default: 127.0.0.1:4040 when free." };
+    public Option<string?> Inspect { get; } = new("--inspect") { Description = "Address of the web inspector (page, JSON API, replay), or false. Default: 127.0.0.1:4040, else the next free port up to 4049." };
 
     public void AddTo(Command command, TunnelKind kind)
     {

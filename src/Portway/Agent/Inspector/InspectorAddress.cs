@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Portway.Agent.Inspector;
 
-/// <summary>Where the inspector listens when no address was asked for.</summary>
+/// <summary>Where the inspector listens: the default address search, and the address actually bound.</summary>
 internal static class InspectorAddress
 {
     /// <summary>
@@ -20,6 +22,20 @@ internal static class InspectorAddress
             if (CanListen(candidate)) return candidate;
         }
         return null;
+    }
+
+    /// <summary>The port Kestrel bound for <paramref name="inspect"/> (the OS picks one for :0) and the URL to print for it.</summary>
+    public static (int Port, Uri Url) Bound(IServer server, IPEndPoint inspect)
+    {
+        var port = inspect.Port;
+        foreach (var address in server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        {
+            if (Uri.TryCreate(address, UriKind.Absolute, out var u) && IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && ip.Equals(inspect.Address)) port = u.Port;
+        }
+        // 0.0.0.0 and [::] are where it listens, not where a browser can go.
+        var host = inspect.Address.Equals(IPAddress.Any) || inspect.Address.Equals(IPAddress.IPv6Any) ? "localhost"
+            : inspect.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{inspect.Address}]" : inspect.Address.ToString();
+        return (port, new Uri($"http://{host}:{port}/"));
     }
 
     private static bool CanListen(IPEndPoint endpoint)
