@@ -88,11 +88,19 @@ internal sealed class HeadlessChromium : IAsyncDisposable
     /// <summary>Evaluates a JavaScript expression in the page and returns its string value.</summary>
     public async Task<string> EvaluateAsync(string expression)
     {
+        var value = await SendAsync("Runtime.evaluate", new { expression, returnByValue = true });
+        var result = value.GetProperty("result");
+        return result.TryGetProperty("value", out var v) ? v.ToString() : "";
+    }
+
+    /// <summary>Sends one DevTools command and returns its result.</summary>
+    public async Task<JsonElement> SendAsync(string method, object parameters)
+    {
         var id = ++_nextId;
-        var request = JsonSerializer.SerializeToUtf8Bytes(new { id, method = "Runtime.evaluate", @params = new { expression, returnByValue = true } });
+        var request = JsonSerializer.SerializeToUtf8Bytes(new { id, method, @params = parameters });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _socket.SendAsync(request, WebSocketMessageType.Text, true, timeout.Token);
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[256 * 1024];
         while (true)
         {
             var message = new MemoryStream();
@@ -106,8 +114,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
             var reply = JsonDocument.Parse(message.ToArray()).RootElement;
             if (!reply.TryGetProperty("id", out var replyId) || replyId.GetInt32() != id) continue;
             if (reply.TryGetProperty("error", out var error)) throw new InvalidOperationException("DevTools: " + error);
-            var value = reply.GetProperty("result").GetProperty("result");
-            return value.TryGetProperty("value", out var v) ? v.ToString() : "";
+            return reply.GetProperty("result").Clone();
         }
     }
 

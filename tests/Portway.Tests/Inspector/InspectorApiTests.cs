@@ -62,7 +62,7 @@ public sealed class InspectorApiTests
         });
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(f.PublicUrl, "/things/7")) { Content = new StringContent("payload") };
         request.Headers.Add("X-Test", "one");
-        (await f.Visitor.SendAsync(request)).Dispose();
+        await f.VisitAsync(request);
         var id = (await f.WaitForRequestsAsync(1))[0].GetProperty("id").GetInt64();
 
         using var replay = await f.Inspector.PostAsync($"/api/requests/{id}/replay", null);
@@ -82,7 +82,7 @@ public sealed class InspectorApiTests
     public async Task Replay_WithEdits_SendsTheEditedRequest()
     {
         await using var f = await InspectorFixture.StartAsync(Echo);
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/a"))).Dispose();
+        await f.VisitAsync("/a");
         var id = (await f.WaitForRequestsAsync(1))[0].GetProperty("id").GetInt64();
 
         var edits = """{"method": "patch", "path": "/b?c=d", "headers": [["X-Test", "edited"]], "body": "new body"}""";
@@ -101,7 +101,7 @@ public sealed class InspectorApiTests
     public async Task Ring_MoreRequestsThanCapacity_KeepsOnlyTheNewest()
     {
         await using var f = await InspectorFixture.StartAsync(Echo, new InspectorOptions { Capacity = 3 });
-        for (var i = 1; i <= 5; i++) (await f.Visitor.GetAsync(new Uri(f.PublicUrl, $"/n{i}"))).Dispose();
+        for (var i = 1; i <= 5; i++) await f.VisitAsync($"/n{i}");
 
         await Wait.UntilAsync(async () => (await f.GetJsonAsync("/api/requests")).GetProperty("requests")[0].GetProperty("path").GetString() == "/n5");
         var list = (await f.GetJsonAsync("/api/requests")).GetProperty("requests").EnumerateArray().ToArray();
@@ -116,7 +116,7 @@ public sealed class InspectorApiTests
     public async Task Body_LargerThanLimit_KeptUpToLimitAndMarkedTruncated()
     {
         await using var f = await InspectorFixture.StartAsync(Echo, new InspectorOptions { BodyLimit = 1000 });
-        (await f.Visitor.PostAsync(new Uri(f.PublicUrl, "/big"), new StringContent(new string('x', 5000)))).Dispose();
+        await f.VisitAsync(new HttpRequestMessage(HttpMethod.Post, new Uri(f.PublicUrl, "/big")) { Content = new StringContent(new string('x', 5000)) });
         var id = (await f.WaitForRequestsAsync(1))[0].GetProperty("id").GetInt64();
 
         var body = (await f.GetJsonAsync($"/api/requests/{id}")).GetProperty("request").GetProperty("body");
@@ -137,7 +137,7 @@ public sealed class InspectorApiTests
         Assert.Equal("text/event-stream", events.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await events.Content.ReadAsStreamAsync());
 
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/live"))).Dispose();
+        await f.VisitAsync("/live");
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         string? line;
@@ -154,7 +154,7 @@ public sealed class InspectorApiTests
     public async Task Delete_Requests_ClearsTheList()
     {
         await using var f = await InspectorFixture.StartAsync(Echo);
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/x"))).Dispose();
+        await f.VisitAsync("/x");
         await f.WaitForRequestsAsync(1);
 
         using var deleted = await f.Inspector.DeleteAsync("/api/requests");
@@ -167,7 +167,7 @@ public sealed class InspectorApiTests
     public async Task Api_ForeignHostOrCrossOriginPost_Refused()
     {
         await using var f = await InspectorFixture.StartAsync(Echo);
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/x"))).Dispose();
+        await f.VisitAsync("/x");
         var id = (await f.WaitForRequestsAsync(1))[0].GetProperty("id").GetInt64();
 
         using var rebinding = new HttpRequestMessage(HttpMethod.Get, "/api/requests");

@@ -41,6 +41,16 @@ internal sealed class InspectorFixture : IAsyncDisposable
         return new InspectorFixture(origin, edge, agent);
     }
 
+    /// <summary>A visitor's request through the tunnel; fails unless the local server answered it (not an edge or agent error page).</summary>
+    public async Task VisitAsync(HttpRequestMessage request)
+    {
+        using var response = await Visitor.SendAsync(request);
+        if (!response.Headers.Contains("X-Origin"))
+            throw new InvalidOperationException($"{request.Method} {request.RequestUri}: {(int)response.StatusCode} did not come from the local server: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public Task VisitAsync(string path) => VisitAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(PublicUrl, path)));
+
     public async Task<JsonElement> GetJsonAsync(string path)
     {
         using var response = await Inspector.GetAsync(path);

@@ -11,7 +11,7 @@ public sealed class InspectorPageTests
     {
         var chromium = Tools.Require("chromium", "chromium");
         await using var f = await InspectorFixture.StartAsync(ctx => ctx.Response.WriteAsync("{\"ok\":true}"));
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/before-the-page-opened?q=1"))).Dispose();
+        await f.VisitAsync("/before-the-page-opened?q=1");
         await f.WaitForRequestsAsync(1);
         var page = await f.Inspector.GetStringAsync("/");
         Assert.DoesNotContain("/before-the-page-opened", page); // so finding it in the DOM proves the script rendered it
@@ -21,7 +21,7 @@ public sealed class InspectorPageTests
         await Wait.UntilAsync(async () => (await browser.EvaluateAsync(Rows)).Contains("/before-the-page-opened?q=1"), TimeSpan.FromSeconds(30), "the page lists the first request");
         await Wait.UntilAsync(async () => await browser.EvaluateAsync("document.querySelector('#live').textContent") == "live", TimeSpan.FromSeconds(30), "the page follows /api/events");
 
-        (await f.Visitor.GetAsync(new Uri(f.PublicUrl, "/after-the-page-opened"))).Dispose();
+        await f.VisitAsync("/after-the-page-opened");
         await Wait.UntilAsync(async () => (await browser.EvaluateAsync(Rows)).Contains("/after-the-page-opened"), TimeSpan.FromSeconds(30), "the page shows the new request without a reload");
 
         // Selecting a row shows its response body, JSON pretty-printed.

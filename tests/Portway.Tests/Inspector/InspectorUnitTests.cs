@@ -14,7 +14,6 @@ public sealed class InspectorUnitTests
         Duration = TimeSpan.Zero,
         Method = "GET",
         Target = "/",
-        Protocol = "HTTP/2",
         RequestHeaders = [],
         RequestBody = new CapturedBody(new byte[bodyBytes], bodyBytes),
         Status = 200,

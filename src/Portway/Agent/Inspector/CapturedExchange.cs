@@ -20,7 +20,6 @@ internal sealed record CapturedExchange
 
     /// <summary>Path and query, as sent (e.g. /search?q=1).</summary>
     public required string Target { get; init; }
-    public required string Protocol { get; init; }
     public required KeyValuePair<string, string>[] RequestHeaders { get; init; }
     public required CapturedBody RequestBody { get; init; }
     public required int Status { get; init; }

@@ -62,7 +62,6 @@ internal sealed class ExchangeCapture
             Duration = duration,
             Method = request.Method,
             Target = request.Path.Value + request.QueryString.Value,
-            Protocol = request.Protocol,
             RequestHeaders = _requestHeaders,
             RequestBody = _requestBody.Snapshot(),
             Status = response.StatusCode,

@@ -23,7 +23,6 @@ internal static class InspectorJson
         w.WriteStartObject();
         WriteSummaryFields(w, e);
         w.WriteStartObject("request");
-        w.WriteString("protocol", e.Protocol);
         WriteHeaders(w, e.RequestHeaders);
         WriteBody(w, e.RequestBody, e.RequestHeaders);
         w.WriteEndObject();
