@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Portway.Agent;
 using Portway.Agent.Inspector;
@@ -27,9 +28,9 @@ internal sealed class InspectorFixture : IAsyncDisposable
     public HttpClient Visitor { get; }
     public Uri PublicUrl => Agent.Url;
 
-    public static async Task<InspectorFixture> StartAsync(RequestDelegate local, InspectorOptions? options = null)
+    public static async Task<InspectorFixture> StartAsync(RequestDelegate local, InspectorOptions? options = null, Action<WebApplication>? configure = null)
     {
-        var origin = await TestOrigin.StartAsync("local", local);
+        var origin = await TestOrigin.StartAsync("local", local, configure: configure);
         var edge = await TestEdge.StartAsync("");
         var agent = await TestAgent.StartAsync(new AgentOptions
         {
