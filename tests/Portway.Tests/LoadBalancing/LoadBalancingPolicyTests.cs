@@ -124,4 +124,22 @@ public sealed class LoadBalancingPolicyTests
         // costs ~100× more than 'fast' and two-choice picking never prefers it within 10 s of decay.
         Assert.True(tally.GetValueOrDefault("slow") <= 3, $"slow got {tally.GetValueOrDefault("slow")} of 60");
     }
+
+    [Fact]
+    public async Task PeakEwma_OneDestinationRefuses_NotMistakenForTheFastestOne()
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var edge = await TestEdge.StartAsync(Cluster.Yaml([a.Url.ToString(), $"http://127.0.0.1:{Cluster.DeadPort()}/"], "    load_balancing: peak_ewma"));
+
+        var tally = await Cluster.TallyAsync(edge.Client, 40);
+
+        // A refusal takes microseconds; were it recorded as latency, the dead port would win every
+        // pick and every request would need a retry. Recorded as a 1 s failure, it is tried once.
+        Assert.Equal(40, tally["a"]);
+        using var admin = new HttpClient { BaseAddress = edge.AdminUrl };
+        var metrics = await admin.GetStringAsync("/metrics");
+        var retried = System.Text.RegularExpressions.Regex.Match(metrics, "portway_retries_total\\{[^}]*outcome=\"retried\"\\} (\\d+)");
+        Assert.True(retried.Success, "a retry was counted");
+        Assert.InRange(int.Parse(retried.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 2);
+    }
 }

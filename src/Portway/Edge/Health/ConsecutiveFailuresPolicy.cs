@@ -45,18 +45,7 @@ internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdate
     private static bool IsFailure(HttpContext context)
     {
         var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error is null) return context.Response.StatusCode >= 500;
-        return error.Error switch
-        {
-            ForwarderError.None => context.Response.StatusCode >= 500,
-            // The client went away, was slow or sent a broken body: not the destination's fault.
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
-                or ForwarderError.ResponseBodyClient or ForwarderError.ResponseBodyCanceled
-                or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeRequestCanceled
-                or ForwarderError.UpgradeResponseClient or ForwarderError.UpgradeResponseCanceled
-                or ForwarderError.RequestCreation or ForwarderError.NoAvailableDestinations => false,
-            _ => true,
-        };
+        return error is not null && error.Error != ForwarderError.None ? DestinationFault.Is(error.Error) : context.Response.StatusCode >= 500;
     }
 
     private sealed class Counter
