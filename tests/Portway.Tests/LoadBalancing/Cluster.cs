@@ -11,23 +11,25 @@ namespace Portway.Tests.LoadBalancing;
 /// <summary>Helpers for load-balancing tests: YAML for one route to one cluster, tallies by origin, destination state.</summary>
 internal static class Cluster
 {
-    /// <summary>A route for every path to cluster 'app' with the given destinations and extra cluster keys (indented 4).</summary>
-    public static string Yaml(IEnumerable<string> destinations, string extra = "")
+    /// <summary>A route for every path to cluster 'app' with the given destinations and extra cluster keys (indented 4).
+    /// Tests that read /metrics pass their own cluster id: instruments of every edge in the test process share the
+    /// meter name, so a scrape also sees other tests' clusters.</summary>
+    public static string Yaml(IEnumerable<string> destinations, string extra = "", string clusterId = "app")
     {
         var lines = string.Join("\n", destinations.Select(d => d.StartsWith("url:", StringComparison.Ordinal) ? $"      - {d}" : $"      - url: {d}"));
         return $"""
             routes:
               - id: web
-                cluster: app
+                cluster: {clusterId}
             clusters:
-              - id: app
+              - id: {clusterId}
                 destinations:
             {lines}
             {extra}
             """;
     }
 
-    public static string Yaml(IEnumerable<TestOrigin> origins, string extra = "") => Yaml(origins.Select(o => o.Url.ToString()), extra);
+    public static string Yaml(IEnumerable<TestOrigin> origins, string extra = "", string clusterId = "app") => Yaml(origins.Select(o => o.Url.ToString()), extra, clusterId);
 
     /// <summary>Sends <paramref name="count"/> GETs one after another and counts responses by X-Origin ("" when absent).</summary>
     public static async Task<Dictionary<string, int>> TallyAsync(HttpClient client, int count, Action<HttpRequestMessage, int>? prepare = null)

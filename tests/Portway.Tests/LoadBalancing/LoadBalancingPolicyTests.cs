@@ -129,7 +129,7 @@ public sealed class LoadBalancingPolicyTests
     public async Task PeakEwma_OneDestinationRefuses_NotMistakenForTheFastestOne()
     {
         await using var a = await TestOrigin.StartAsync("a");
-        await using var edge = await TestEdge.StartAsync(Cluster.Yaml([a.Url.ToString(), $"http://127.0.0.1:{Cluster.DeadPort()}/"], "    load_balancing: peak_ewma"));
+        await using var edge = await TestEdge.StartAsync(Cluster.Yaml([a.Url.ToString(), $"http://127.0.0.1:{Cluster.DeadPort()}/"], "    load_balancing: peak_ewma", clusterId: "ewma-dead"));
 
         var tally = await Cluster.TallyAsync(edge.Client, 40);
 
@@ -138,7 +138,7 @@ public sealed class LoadBalancingPolicyTests
         Assert.Equal(40, tally["a"]);
         using var admin = new HttpClient { BaseAddress = edge.AdminUrl };
         var metrics = await admin.GetStringAsync("/metrics");
-        var retried = System.Text.RegularExpressions.Regex.Match(metrics, "portway_retries_total\\{[^}]*outcome=\"retried\"\\} (\\d+)");
+        var retried = System.Text.RegularExpressions.Regex.Match(metrics, "portway_retries_total\\{[^}]*cluster=\"ewma-dead\",outcome=\"retried\"\\} (\\d+)");
         Assert.True(retried.Success, "a retry was counted");
         Assert.InRange(int.Parse(retried.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 2);
     }

@@ -27,14 +27,14 @@ public sealed class RetryTests
     public async Task Get_Retried_CountedOnAdminMetrics()
     {
         await using var a = await TestOrigin.StartAsync("a");
-        await using var edge = await TestEdge.StartAsync(Cluster.Yaml([a.Url.ToString(), $"http://127.0.0.1:{Cluster.DeadPort()}/"]));
+        await using var edge = await TestEdge.StartAsync(Cluster.Yaml([a.Url.ToString(), $"http://127.0.0.1:{Cluster.DeadPort()}/"], clusterId: "retry-metrics"));
         await Cluster.TallyAsync(edge.Client, 4);
 
         using var admin = new HttpClient { BaseAddress = edge.AdminUrl };
         var metrics = await admin.GetStringAsync("/metrics");
 
         // Round robin sent 2 of the 4 requests to the dead port first.
-        Assert.Matches("portway_retries_total\\{[^}]*cluster=\"app\",outcome=\"retried\"\\} 2\n", metrics);
+        Assert.Matches("portway_retries_total\\{[^}]*cluster=\"retry-metrics\",outcome=\"retried\"\\} 2\n", metrics);
     }
 
     [Fact]
