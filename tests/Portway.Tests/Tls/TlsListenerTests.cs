@@ -217,4 +217,37 @@ public sealed class TlsListenerTests
         using var r6 = await https.GetAsync($"https://b.example.test:{port}/");
         Assert.False(r6.Headers.Contains("Strict-Transport-Security"));
     }
+
+    [Fact]
+    public async Task Reload_SiteAddedToConfig_ServedWithoutRestart()
+    {
+        var dir = TestCertificates.TempDir();
+        using var ca = TestCertificates.CreateCa();
+        using var a = TestCertificates.CreateLeaf(ca, "a", ["a.example.test"]);
+        using var b = TestCertificates.CreateLeaf(ca, "b", ["b.example.test"]);
+        var (aCert, aKey) = TestCertificates.WritePem(dir, "a", a);
+        var (bCert, bKey) = TestCertificates.WritePem(dir, "b", b);
+        var first = $"""
+            tls:
+              sites:
+                - hosts: [a.example.test]
+                  cert: {aCert}
+                  key: {aKey}
+                  default: true
+            """;
+        await using var edge = await TlsEdge.StartAsync(first);
+        Assert.Equal(a.Thumbprint, (await TlsClient.HandshakeAsync(edge.HttpsUrl(), "b.example.test")).Certificate.Thumbprint);
+
+        await edge.RewriteAsync(TlsEdge.Listeners.Replace("127.0.0.1:0", $"127.0.0.1:{edge.Url.Port}", StringComparison.Ordinal)
+            .Replace("https://127.0.0.1:" + edge.Url.Port, "https://127.0.0.1:" + edge.HttpsUrl().Port, StringComparison.Ordinal) + first + $"""
+
+                - hosts: [b.example.test]
+                  cert: {bCert}
+                  key: {bKey}
+            """);
+
+        await Wait.UntilAsync(async () =>
+            (await TlsClient.HandshakeAsync(edge.HttpsUrl(), "b.example.test")).Certificate.Thumbprint == b.Thumbprint,
+            because: "a site added by a config reload should be served to new connections");
+    }
 }

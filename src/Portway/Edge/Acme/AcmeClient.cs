@@ -145,10 +145,14 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
                     LogBadNonce(url.AbsolutePath, attempt + 1);
                     continue;
                 }
+                // The CA forgot the account (a reset test CA, a deactivated account): register again next time.
+                if (problem.Type == AccountDoesNotExist) _kid = null;
                 throw new AcmeProblemException(problem, (int)response.StatusCode, RetryAfter(response), what);
             }
         }
     }
+
+    private const string AccountDoesNotExist = "urn:ietf:params:acme:error:accountDoesNotExist";
 
     private async Task<string> TakeNonceAsync(CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net.Security;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,6 +26,8 @@ internal sealed partial class TlsManager : IDisposable
     private readonly Lock _applyLock = new();
     private readonly Lock _reloadLock = new();
     private CertificateFileWatcher? _watcher;
+    private readonly Meter _meter = new(Metrics.EdgeMetrics.MeterName);
+    private readonly ITimer _expiryCheck;
     private volatile ClientAuthTable _clientAuth = ClientAuthTable.Empty;
     private volatile TlsConfig? _applied;
 
@@ -37,6 +40,33 @@ internal sealed partial class TlsManager : IDisposable
         _logger = logger;
         Apply(state.Current);
         state.Changed += Apply;
+        // Scraped as portway_tls_certificate_expiry_seconds{hosts}: alert on it the way Prometheus' blackbox exporter users do on probe_ssl_earliest_cert_expiry.
+        _meter.CreateObservableGauge("portway.tls.certificate.expiry", ObserveExpiry, "s", "Seconds until each served certificate expires");
+        // Twice a day is enough for a warning that starts 14 days ahead (file certificates only; ACME renews its own).
+        _expiryCheck = time.CreateTimer(_ => CheckExpiry(), null, TimeSpan.FromMinutes(1), TimeSpan.FromHours(12));
+    }
+
+    private IEnumerable<Measurement<double>> ObserveExpiry()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var site in Store.Sites)
+        {
+            if (Store.Get(CertificateStore.SiteKey(site)) is { } cert)
+                yield return new Measurement<double>((cert.NotAfter - now).TotalSeconds, new KeyValuePair<string, object?>("hosts", site.Hosts.IsEmpty ? "default" : string.Join(",", site.Hosts)));
+        }
+    }
+
+    /// <summary>Warns 14 days before a file certificate expires (Let's Encrypt's own reminder mails start at 20 days), errors once it has.</summary>
+    public void CheckExpiry()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var site in Store.Sites)
+        {
+            if (site.Source == CertificateSource.Acme || Store.Get(CertificateStore.SiteKey(site)) is not { } cert) continue;
+            var left = cert.NotAfter - now;
+            if (left <= TimeSpan.Zero) LogExpired(site.Label, cert.Source, cert.NotAfter);
+            else if (left < TimeSpan.FromDays(14)) LogExpiresSoon(site.Label, cert.Source, cert.NotAfter, (int)left.TotalDays);
+        }
     }
 
     public CertificateStore Store { get; }
@@ -179,6 +209,8 @@ internal sealed partial class TlsManager : IDisposable
     {
         _state.Changed -= Apply;
         _watcher?.Dispose();
+        _expiryCheck.Dispose();
+        _meter.Dispose();
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "TLS: serving the certificate for {Hosts} from {File}, valid until {NotAfter:u}")]
@@ -189,6 +221,12 @@ internal sealed partial class TlsManager : IDisposable
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "TLS: cluster '{Cluster}' has tls.insecure: true; its servers' certificates are NOT checked, anyone on the path can impersonate them")]
     private partial void LogInsecureUpstream(string cluster);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "TLS: the certificate for {Hosts} from {File} expires on {NotAfter:u} (in {Days} days); replace the file (it is picked up without a restart) or use certificate: auto")]
+    private partial void LogExpiresSoon(string hosts, string file, DateTimeOffset notAfter, int days);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Error, Message = "TLS: the certificate for {Hosts} from {File} expired on {NotAfter:u}; browsers refuse it; replace the file (it is picked up without a restart)")]
+    private partial void LogExpired(string hosts, string file, DateTimeOffset notAfter);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "TLS: handshake refused, no certificate for {ServerName} and no default certificate")]
     private partial void LogNoCertificate(string serverName);
