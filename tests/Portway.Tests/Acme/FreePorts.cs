@@ -5,16 +5,30 @@ namespace Portway.Tests.Acme;
 
 /// <summary>
 /// Ports for servers that cannot report the port they bound (Pebble's validator must be told the
-/// edge's ports before either starts). The OS picks a free one; the tiny window until it is reused
-/// is the price of talking to an external binary.
+/// edge's ports before either starts). Chosen at random below the kernel's ephemeral range
+/// (ip_local_port_range starts at 32768 by default), so neither outgoing connections nor other
+/// tests' port-0 listeners can be handed the same port between the check and the bind.
 /// </summary>
 internal static class FreePorts
 {
+    private const int Min = 12000;
+    private const int Max = 32000;
+
     public static int Tcp()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(Min, Max);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
     }
 
     /// <summary>A port free for both TCP and UDP (the mock DNS server listens on UDP).</summary>
