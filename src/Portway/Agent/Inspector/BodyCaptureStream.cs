@@ -15,7 +15,12 @@ internal sealed class BodyCaptureStream(Stream inner, int limit) : Stream
     /// <summary>What passed so far; safe to call while the body is still flowing.</summary>
     public CapturedBody Snapshot()
     {
-        lock (_gate) return new CapturedBody(_kept.AsSpan(0, _keptLength).ToArray(), _size);
+        lock (_gate)
+        {
+            if (_size == 0) return CapturedBody.Empty;
+            // A full buffer is never written again (more bytes would go to a new, larger one), so it can be shared.
+            return new CapturedBody(_keptLength == _kept.Length ? _kept : _kept.AsSpan(0, _keptLength).ToArray(), _size);
+        }
     }
 
     private void Keep(ReadOnlySpan<byte> data)
@@ -28,8 +33,9 @@ internal sealed class BodyCaptureStream(Stream inner, int limit) : Stream
             if (take <= 0) return;
             if (_keptLength + take > _kept.Length)
             {
-                // Double from 4 KiB so small bodies stay small and large ones copy O(log n) times.
-                var grown = new byte[Math.Min(limit, Math.Max(Math.Max(4096, _kept.Length * 2), _keptLength + take))];
+                // The first write sizes the buffer exactly (most bodies are one write); later ones
+                // double it, so a large body is copied O(log n) times.
+                var grown = new byte[Math.Min(limit, Math.Max(_kept.Length * 2, _keptLength + take))];
                 _kept.AsSpan(0, _keptLength).CopyTo(grown);
                 _kept = grown;
             }
