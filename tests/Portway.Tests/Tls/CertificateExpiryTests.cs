@@ -54,19 +54,19 @@ public sealed class CertificateExpiryTests
     {
         var dir = TestCertificates.TempDir();
         using var ca = TestCertificates.CreateCa();
-        using var leaf = TestCertificates.CreateLeaf(ca, "a", ["a.example.test"]);
+        using var leaf = TestCertificates.CreateLeaf(ca, "a", ["gauge.expiry.example.test"]);
         var (cert, key) = TestCertificates.WritePem(dir, "a", leaf);
         await using var edge = await TlsEdge.StartAsync($"""
             tls:
               sites:
-                - hosts: [a.example.test]
+                - hosts: [gauge.expiry.example.test]
                   cert: {cert}
                   key: {key}
             """);
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(edge.AdminUrl, "/metrics"));
-        var line = text.Split('\n').First(l => l.StartsWith("portway_tls_certificate_expiry_seconds{", StringComparison.Ordinal));
-        Assert.Contains("hosts=\"a.example.test\"", line);
+        var line = text.Split('\n').First(l => l.StartsWith("portway_tls_certificate_expiry_seconds{", StringComparison.Ordinal) && l.Contains("gauge.expiry.example.test"));
+        Assert.Contains("hosts=\"gauge.expiry.example.test\"", line);
         var seconds = double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(seconds, TimeSpan.FromDays(29).TotalSeconds, TimeSpan.FromDays(31).TotalSeconds);
     }
