@@ -47,6 +47,41 @@ public sealed partial class InspectorProcessTests
         Assert.DoesNotContain("Web Interface", agent.Stdout);
     }
 
+    [Fact]
+    public async Task Agent_InspectAddressTaken_ExitsSayingSo()
+    {
+        await using var origin = await TestOrigin.StartAsync("local");
+        await using var edge = await TestEdge.StartAsync("");
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        holder.Listen();
+        var taken = ((IPEndPoint)holder.LocalEndPoint!).Port;
+
+        var (exit, _, stderr) = await PortwayProcess.RunAsync("http", origin.Port.ToString(), "--edge", edge.Url.ToString(), "--inspect", $"127.0.0.1:{taken}");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"cannot listen on 127.0.0.1:{taken} for the inspector", stderr);
+        Assert.Contains("--inspect false", stderr);
+    }
+
+    [Fact]
+    public async Task Agent_InspectBarePort_ListensThereOnLoopback()
+    {
+        await using var origin = await TestOrigin.StartAsync("local");
+        await using var edge = await TestEdge.StartAsync("");
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        await using var agent = PortwayProcess.Start("http", origin.Port.ToString(), "--edge", edge.Url.ToString(), "--inspect", port.ToString());
+        await Wait.UntilAsync(() => agent.Stdout.Contains("Forwarding ", StringComparison.Ordinal) || agent.HasExited, TimeSpan.FromSeconds(30), "the agent prints its Forwarding line");
+
+        Assert.Contains($"Web Interface http://127.0.0.1:{port}", agent.Stdout);
+    }
+
     [GeneratedRegex(@"Web Interface http://127\.0\.0\.1:(\d+)")]
     private static partial Regex WebInterface();
 
