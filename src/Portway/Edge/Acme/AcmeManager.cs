@@ -35,6 +35,8 @@ internal sealed partial class AcmeManager(
         public DateTimeOffset Next { get; set; }
         public int Failures { get; set; }
         public ServedCertificate? Certificate { get; set; }
+        /// <summary>Set after an order naming the replaced certificate failed: the next one leaves it out.</summary>
+        public bool SkipReplaces { get; set; }
     }
 
     public bool Request(string host)
@@ -239,7 +241,7 @@ internal sealed partial class AcmeManager(
                     entry.Next = due;
                     return;
                 }
-                if (ariOffered) replaces = AcmeClient.CertificateId(current.Leaf);
+                if (ariOffered && !entry.SkipReplaces) replaces = AcmeClient.CertificateId(current.Leaf);
             }
             LogIssuing(hosts, entry.Certificate is null ? "no certificate yet" : "renewal due", acme.Directory);
             var issuer = new AcmeIssuer(_client!, challenges, acme, time, logger);
@@ -249,12 +251,15 @@ internal sealed partial class AcmeManager(
             Install(entry, cert);
             tls.SetProblem(entry.Key, null);
             entry.Failures = 0;
+            entry.SkipReplaces = false;
             LogIssued(hosts, cert.NotAfter, chainFile);
             entry.Next = (await PlanAsync(cert, acme, ct)).Due;
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is not OutOfMemoryException)
         {
             entry.Failures++;
+            // A CA may refuse "replaces" (RFC 9773 §5: already replaced, unknown); that must not block renewal for good.
+            entry.SkipReplaces = entry.Certificate is not null;
             var retryAfter = (e as AcmeProblemException)?.RetryAfter;
             var wait = RenewalPlanner.Backoff(entry.Failures, acme.RetryMin, acme.RetryMax, retryAfter);
             entry.Next = time.GetUtcNow() + wait;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Portway.Edge.Acme;
 
@@ -16,12 +17,26 @@ internal static class ClientHelloPeekMiddleware
     public static Func<ConnectionDelegate, ConnectionDelegate> Create(AcmeChallengeStore challenges) =>
         next => connection => challenges.AnyTlsAlpn ? PeekAsync(connection, next) : next(connection);
 
+    /// <summary>Kestrel's own handshake timeout (10 s) starts after this step, so the peek has its own bound.</summary>
+    private static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(10);
+
     private static async Task PeekAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         var input = connection.Transport.Input;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(PeekTimeout);
         while (true)
         {
-            var result = await input.ReadAsync(connection.ConnectionClosed);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                connection.Abort();
+                return;
+            }
             var buffer = result.Buffer;
             var status = ClientHelloParser.OffersAcmeTls(buffer, out var offers);
             if (status == OperationStatus.NeedMoreData && !result.IsCompleted && buffer.Length < 16 * 1024 + 5)

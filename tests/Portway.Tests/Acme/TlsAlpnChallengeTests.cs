@@ -1,0 +1,45 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Portway.Edge.Acme;
+using Portway.Tests.Tls;
+using Xunit;
+
+namespace Portway.Tests.Acme;
+
+public sealed class TlsAlpnChallengeTests
+{
+    [Fact]
+    public async Task Handshake_ChallengePending_OnlyAcmeTlsClientGetsChallengeCertificate()
+    {
+        var dir = TestCertificates.TempDir();
+        using var ca = TestCertificates.CreateCa();
+        using var fallback = TestCertificates.CreateLeaf(ca, "fallback", ["fallback.example.test"]);
+        var (cert, key) = TestCertificates.WritePem(dir, "default", fallback);
+        await using var edge = await TlsEdge.StartAsync($"""
+            tls:
+              sites:
+                - default: true
+                  cert: {cert}
+                  key: {key}
+            """);
+        var challenges = edge.Host.Services.GetRequiredService<AcmeChallengeStore>();
+        challenges.AddTlsAlpn01("new.example.test", TlsAlpnChallengeCertificate.Create("new.example.test", "token.thumbprint"));
+
+        var visitor = await TlsClient.HandshakeAsync(edge.HttpsUrl(), "new.example.test", alpn: [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11]);
+        Assert.Equal(fallback.Thumbprint, visitor.Certificate.Thumbprint);
+
+        var validator = await TlsClient.HandshakeAsync(edge.HttpsUrl(), "new.example.test", alpn: [new SslApplicationProtocol("acme-tls/1"u8.ToArray())]);
+        Assert.Equal("acme-tls/1", validator.Alpn.ToString());
+        // RFC 8737 §3: a critical id-pe-acmeIdentifier holding SHA-256 of the key authorization.
+        var extension = validator.Certificate.Extensions["1.3.6.1.5.5.7.1.31"]!;
+        Assert.True(extension.Critical);
+        Assert.Equal([0x04, 0x20, .. SHA256.HashData(Encoding.UTF8.GetBytes("token.thumbprint"))], extension.RawData);
+        Assert.True(validator.Certificate.MatchesHostname("new.example.test"));
+
+        challenges.RemoveTlsAlpn01("new.example.test");
+        await Assert.ThrowsAnyAsync<Exception>(() =>
+            TlsClient.HandshakeAsync(edge.HttpsUrl(), "new.example.test", alpn: [new SslApplicationProtocol("acme-tls/1"u8.ToArray())]));
+    }
+}
