@@ -24,6 +24,11 @@ public sealed class InspectorPageTests
         await f.VisitAsync("/after-the-page-opened");
         await Wait.UntilAsync(async () => (await browser.EvaluateAsync(Rows)).Contains("/after-the-page-opened"), TimeSpan.FromSeconds(30), "the page shows the new request without a reload");
 
+        // The filter hides rows that do not match.
+        await browser.EvaluateAsync("(() => { const f = document.querySelector('#filter'); f.value = 'after'; f.dispatchEvent(new Event('input')); return ''; })()");
+        Assert.Equal("1", await browser.EvaluateAsync("String([...document.querySelectorAll('#rows tr')].filter(r => !r.hidden).length)"));
+        await browser.EvaluateAsync("(() => { const f = document.querySelector('#filter'); f.value = ''; f.dispatchEvent(new Event('input')); return ''; })()");
+
         // Selecting a row shows its response body, JSON pretty-printed.
         await browser.EvaluateAsync("document.querySelector('#rows tr:last-child').click(), ''");
         await Wait.UntilAsync(async () => (await browser.EvaluateAsync("document.querySelector('#detail').innerText")).Contains("\"ok\": true"), TimeSpan.FromSeconds(30), "the detail pane shows the body");
