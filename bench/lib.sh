@@ -39,15 +39,18 @@ bench_cleanup() {
   for name in "${!BENCH_PID[@]}"; do bench_stop "$name"; done
 }
 
-# bench_free_port: a loopback TCP port nobody listens on now and this run has not handed out
-# before (random, 20000-59999; handed-out ports are kept in $BENCH_OUT/ports).
+# bench_free_port: a loopback TCP port no socket uses now and this run has not handed out before
+# (handed-out ports are kept in $BENCH_OUT/ports). Drawn below the kernel's ephemeral range, so
+# another program's outgoing connections cannot take it between this check and the bind.
 bench_free_port() {
-  local port
+  local port low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  ((low > 12000)) || low=32768
   touch "$BENCH_OUT/ports"
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     grep -qx "$port" "$BENCH_OUT/ports" && continue
-    if ! ss -Hltn "sport = :$port" | grep -q .; then echo "$port" >> "$BENCH_OUT/ports"; echo "$port"; return; fi
+    if ! ss -Htan "( sport = :$port )" | grep -q .; then echo "$port" >> "$BENCH_OUT/ports"; echo "$port"; return; fi
   done
 }
 
