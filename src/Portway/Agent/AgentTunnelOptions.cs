@@ -24,6 +24,9 @@ internal sealed record AgentTunnelOptions
     public ImmutableArray<(string Name, string Value)> RequestHeadersAdd { get; init; } = [];
     public ImmutableArray<string> ResponseHeadersRemove { get; init; } = [];
 
-    /// <summary>How the target is shown: http://localhost:3000, or localhost:22 for TCP.</summary>
-    public string TargetText => Kind == TunnelKind.Http ? Target.GetLeftPart(UriPartial.Authority) : $"{Target.Host}:{Target.Port}";
+    /// <summary>How the target is shown on the screen: http://localhost:3000, or localhost:22 for TCP.</summary>
+    public string TargetText => Kind == TunnelKind.Http ? Target.GetLeftPart(UriPartial.Authority) : Address;
+
+    /// <summary>host:port of the target, as error messages name it ("could not connect to localhost:3000").</summary>
+    public string Address => $"{Target.Host}:{Target.Port}";
 }

@@ -34,7 +34,7 @@ internal sealed class TcpStreamHandler(AgentStatus status)
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             var reason = e is SocketException { SocketErrorCode: SocketError.ConnectionRefused } ? "connection refused" : e.Message;
-            status.Report($"could not connect to {tunnel.Options.TargetText}: {reason}");
+            status.Report($"could not connect to {tunnel.Options.Address}: {reason}");
             context.Response.StatusCode = 502;
             return;
         }

@@ -67,15 +67,15 @@ internal sealed class TunnelRequestHandler(AgentTunnelTable tunnels, IHttpForwar
             case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient:
                 return;
             case ForwarderError.Request when IsConnectFailure(exception, out var reason):
-                status.Report($"could not connect to {tunnel.Options.TargetText}: {reason}");
+                status.Report($"could not connect to {tunnel.Options.Address}: {reason}");
                 await AgentErrorPage.WriteAsync(context, 502, "Bad Gateway",
-                    $"The tunnel is online, but the agent could not connect to {tunnel.Options.TargetText} ({reason}).",
-                    $"Start the local server on {tunnel.Options.TargetText}, or restart the agent with the port it listens on.");
+                    $"The tunnel is online, but the agent could not connect to {tunnel.Options.Address} ({reason}).",
+                    $"Start the local server on {tunnel.Options.Address}, or restart the agent with the port it listens on.");
                 return;
             default:
-                status.Report($"{context.Request.Method} {context.Request.Path}: {tunnel.Options.TargetText} failed: {error}");
+                status.Report($"{context.Request.Method} {context.Request.Path}: {tunnel.Options.Address} failed: {error}");
                 await AgentErrorPage.WriteAsync(context, 502, "Bad Gateway",
-                    $"The agent forwarded the request to {tunnel.Options.TargetText}, which failed to answer ({error}: {exception?.Message}).");
+                    $"The agent forwarded the request to {tunnel.Options.Address}, which failed to answer ({error}: {exception?.Message}).");
                 return;
         }
     }

@@ -17,11 +17,16 @@ internal static class TunnelsSection
         }
         int min = d.TcpPortMin, max = d.TcpPortMax;
         var ports = t.String("tcp_ports");
-        if (ports is not null)
+        if (ports is "0")
+        {
+            // 0: any free port the OS picks (tests, or an edge that does not care which ports).
+            min = max = 0;
+        }
+        else if (ports is not null)
         {
             var parts = ports.Split('-');
             if (parts.Length != 2 || !int.TryParse(parts[0], out min) || !int.TryParse(parts[1], out max) || min < 1 || max > 65535 || min > max)
-                t.Error("tcp_ports", $"'{ports}' is not a port range; write it like 20000-20999");
+                t.Error("tcp_ports", $"'{ports}' is not a port range; write it like 20000-20999 (or 0 for any free port)");
         }
         var tokens = ImmutableArray.CreateBuilder<TunnelTokenConfig>();
         foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp"))

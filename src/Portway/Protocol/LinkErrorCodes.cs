@@ -27,6 +27,9 @@ internal static class LinkErrorCodes
     /// <summary>404: tunnels are disabled on this edge.</summary>
     public const string Disabled = "tunnels_disabled";
 
+    /// <summary>503: the edge is stopping; the agent retries (a restarted edge takes it back).</summary>
+    public const string ShuttingDown = "shutting_down";
+
     /// <summary>True for refusals that retrying with the same settings cannot fix (the agent exits on these).</summary>
     public static bool IsPermanent(string? code) => code is TokenRequired or TokenInvalid or NameNotAllowed or TooManyTunnels or TcpNotAllowed or BadRequest or Disabled;
 }

@@ -80,6 +80,7 @@ internal static class UpgradeClient
             }
             if (n == 0) break;
             body.Write(buffer, 0, n);
+            if (length == -2 && body.GetBuffer().AsSpan(0, (int)body.Length).EndsWith("0\r\n\r\n"u8)) break; // last chunk
         }
         var text = Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)Math.Min(body.Length, length >= 0 ? length : body.Length));
         return length == -2 ? Dechunk(text) : text.Trim();

@@ -120,7 +120,11 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
         context.Response.Headers[LinkProtocol.ErrorHeader] = code;
         context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n");
+        // A sized body and a closed connection: the agent reads the message and the link attempt is over.
+        var body = System.Text.Encoding.UTF8.GetBytes(message + "\n");
+        context.Response.ContentLength = body.Length;
+        context.Response.Headers.Connection = "close";
+        return context.Response.Body.WriteAsync(body).AsTask();
     }
 
     [GeneratedRegex("^[0-9a-f]{32}$")]

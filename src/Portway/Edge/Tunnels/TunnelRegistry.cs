@@ -43,7 +43,7 @@ internal sealed partial class TunnelRegistry : IDisposable
         TunnelSession session;
         lock (_lock)
         {
-            if (_closed) return AttachResult.Refuse(503, LinkErrorCodes.Disabled, "The edge is shutting down; the agent will reconnect.");
+            if (_closed) return AttachResult.Refuse(503, LinkErrorCodes.ShuttingDown, "The edge is shutting down; the agent will reconnect.");
             var tokenName = request.Token?.Name;
             if (_byAgent.TryGetValue(request.AgentId, out var existing))
             {
