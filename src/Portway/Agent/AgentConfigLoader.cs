@@ -13,11 +13,14 @@ namespace Portway.Agent;
 /// </summary>
 internal static class AgentConfigLoader
 {
-    private static readonly string[] TopKeys = ["edge", "token", "inspect", "tunnels"];
+    private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "inspect", "tunnels"];
     private static readonly string[] TunnelKeys =
         ["proto", "addr", "name", "remote_port", "host_header", "basic_auth", "allow_cidr", "deny_cidr", "request_header_add", "response_header_remove"];
 
-    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels);
+    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false)
+    {
+        public static readonly AgentFile Empty = new(null, null, null, []);
+    }
 
     public static AgentFile Load(string path)
     {
@@ -45,7 +48,7 @@ internal static class AgentConfigLoader
         {
             throw new ConfigException([new ConfigError(file, (int)e.Start.Line, (int)e.Start.Column, "", $"not valid YAML: {(e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ")}")]);
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return new AgentFile(null, null, null, []);
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return AgentFile.Empty;
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ConfigException([new ConfigError(file, 1, 1, "", $"the file must be a mapping with keys: {string.Join(", ", TopKeys)}")]);
 
@@ -76,8 +79,11 @@ internal static class AgentConfigLoader
                 }
             }
         }
+        var edgeCa = top.String("edge_ca");
+        if (edgeCa is not null && !Path.IsPathRooted(edgeCa)) edgeCa = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", edgeCa));
+        var insecure = top.Bool("insecure") ?? false;
         if (context.Errors.Count > 0) throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
-        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable());
+        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable(), edgeCa, insecure);
     }
 
     private static AgentTunnelOptions? ReadTunnel(YamlSection s, string id)

@@ -13,6 +13,12 @@ internal sealed record AgentOptions
 
     public Uri Edge { get; init; } = DefaultEdge;
     public string? Token { get; init; }
+
+    /// <summary>PEM file of the CA that signed the edge's certificate (a private CA); null = system roots.</summary>
+    public string? EdgeCaFile { get; init; }
+
+    /// <summary>Accept any edge certificate (labs and tests only; the CLI warns).</summary>
+    public bool Insecure { get; init; }
     public ImmutableArray<AgentTunnelOptions> Tunnels { get; init; } = [];
 
     /// <summary>Links kept open; at least two, so one can die without a gap (and one is always an idle spare).</summary>

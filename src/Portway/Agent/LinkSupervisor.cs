@@ -59,7 +59,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
             _status.Fail(e.Message);
             throw;
         }
-        catch (Exception e) when (e is IOException or SocketException or HttpRequestException or AuthenticationException or InvalidDataException or LinkRefusedException or TimeoutException)
+        catch (Exception e) when (e is IOException or SocketException or HttpRequestException or AuthenticationException or InvalidDataException or LinkRefusedException or TimeoutException or OperationCanceledException)
         {
             _status.Reconnecting($"cannot reach the edge at {_options.Edge}: {Describe(e)}{(IsLocal(_options.Edge) ? " (is `portway serve` running?)" : "")}");
         }
@@ -190,11 +190,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = tls;
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                {
-                    TargetHost = edge.IdnHost,
-                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                }, timeout.Token);
+                await tls.AuthenticateAsClientAsync(LinkTls.ClientOptions(edge.IdnHost, _options.EdgeCaFile, _options.Insecure), timeout.Token);
             }
             var response = await UpgradeClient.SendAsync(stream, edge.IsDefaultPort ? edge.IdnHost : $"{edge.IdnHost}:{edge.Port}", Headers(), timeout.Token);
             if (response.StatusCode != 101)

@@ -13,6 +13,8 @@ internal sealed class AgentFlags
 {
     public Option<string?> Edge { get; } = new("--edge") { Description = "The edge to connect to (default: the user config's edge, else http://localhost:8080)." };
     public Option<string?> Token { get; } = new("--token") { Description = "Tunnel token (default: $PORTWAY_TOKEN, else the one stored by `portway token add`). Not needed for an edge on this machine in dev mode." };
+    public Option<string?> EdgeCa { get; } = new("--edge-ca") { Description = "PEM file of the CA that signed the edge's certificate (a private CA). Default: the system's roots." };
+    public Option<bool> Insecure { get; } = new("--insecure") { Description = "Do not check the edge's certificate (labs only: anyone on the path can read the tunnel)." };
     public Option<string?> Name { get; } = new("--name") { Description = "Ask for this name (NAME.DOMAIN); the token must allow it. Default: a random name like quiet-otter-3f9a." };
     public Option<int?> RemotePort { get; } = new("--remote-port") { Description = "Ask for this public port (TCP tunnels); default: any free port in the edge's range." };
     public Option<string?> HostHeader { get; } = new("--host-header") { Description = "Host header sent to the local server: 'rewrite' (the local address) or a value. Default: the visitor's." };
@@ -27,6 +29,8 @@ internal sealed class AgentFlags
     {
         command.Options.Add(Edge);
         command.Options.Add(Token);
+        command.Options.Add(EdgeCa);
+        command.Options.Add(Insecure);
         if (kind == TunnelKind.Http)
         {
             command.Options.Add(Name);
@@ -40,6 +44,10 @@ internal sealed class AgentFlags
         command.Options.Add(DenyCidr);
         command.Options.Add(Inspect);
     }
+
+    /// <summary>The connection settings from the flags (the rest come from the user config in <see cref="AgentRunner"/>).</summary>
+    public AgentRunner.Connection Connection(ParseResult parse) =>
+        new(parse.GetValue(Edge), parse.GetValue(Token), parse.GetValue(Inspect), parse.GetValue(EdgeCa), parse.GetValue(Insecure));
 
     /// <summary>Builds the tunnel from the flags; every problem goes to <paramref name="errors"/> as "--flag: what is wrong".</summary>
     public AgentTunnelOptions? BuildTunnel(ParseResult parse, TunnelKind kind, string target, List<string> errors)

@@ -14,13 +14,17 @@ internal static class AgentRunner
 {
     public const int ExitRefused = 3;
 
-    public static async Task<int> RunAsync(string? edgeFlag, string? tokenFlag, string? inspectFlag, ImmutableArray<AgentTunnelOptions> tunnels, List<string> errors, CancellationToken cancellationToken, AgentConfigLoader.AgentFile? file = null)
+    /// <summary>Connection flags; null/false = take the user config's value or the default.</summary>
+    public sealed record Connection(string? Edge, string? Token, string? Inspect, string? EdgeCa, bool Insecure);
+
+    public static async Task<int> RunAsync(Connection flags, ImmutableArray<AgentTunnelOptions> tunnels, List<string> errors, CancellationToken cancellationToken, AgentConfigLoader.AgentFile? file = null)
     {
+        var (edgeFlag, tokenFlag, inspectFlag) = (flags.Edge, flags.Token, flags.Inspect);
         if (file is null)
         {
             try
             {
-                file = File.Exists(UserConfig.DefaultPath) ? AgentConfigLoader.Load(UserConfig.DefaultPath) : new AgentConfigLoader.AgentFile(null, null, null, []);
+                file = File.Exists(UserConfig.DefaultPath) ? AgentConfigLoader.Load(UserConfig.DefaultPath) : AgentConfigLoader.AgentFile.Empty;
             }
             catch (ConfigException e)
             {
@@ -39,6 +43,19 @@ internal static class AgentRunner
         // is an error when taken (a second agent on the machine just goes without).
         var inspectExplicit = inspectFlag ?? file.Inspect;
         if (!AgentTunnelSpec.TryParseInspect(inspectExplicit ?? DefaultInspect, out var inspect, out var inspectError)) errors.Add("--inspect: " + inspectError);
+        var edgeCa = flags.EdgeCa ?? file.EdgeCa;
+        var insecure = flags.Insecure || file.Insecure;
+        if (edge.Scheme == "https")
+        {
+            try
+            {
+                Portway.Protocol.LinkTls.ClientOptions(edge.IdnHost, edgeCa, insecure);
+            }
+            catch (Portway.Protocol.LinkTlsException e)
+            {
+                errors.Add("--edge-ca: " + e.Message);
+            }
+        }
         if (errors.Count > 0)
         {
             foreach (var e in errors) Console.Error.WriteLine("portway: " + e);
@@ -48,7 +65,8 @@ internal static class AgentRunner
         if (token is null && !edge.IsLoopback)
             Console.Error.WriteLine($"portway: no token given for {edge}; an edge on another machine requires one (--token, $PORTWAY_TOKEN, or `portway token add TOKEN`).");
 
-        var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect };
+        if (insecure) Console.Error.WriteLine("portway: WARNING: --insecure: the edge's certificate is not checked; anyone on the network path can read and change this tunnel's traffic.");
+        var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect, EdgeCaFile = edgeCa, Insecure = insecure };
         if (inspectExplicit is null && inspect is not null) options = options with { Inspect = Agent.Inspector.InspectorAddress.FirstFree(inspect) };
         await using var agent = AgentHost.Create(options);
         using var screen = new StatusScreen(agent, Console.Out, interactive: !Console.IsOutputRedirected);
@@ -88,20 +106,6 @@ internal static class AgentRunner
     }
 
     private const string DefaultInspect = "127.0.0.1:4040";
-
-    private static bool CanListen(IPEndPoint endpoint)
-    {
-        try
-        {
-            using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            probe.Bind(endpoint);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
-    }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -19,8 +19,7 @@ internal static class HttpCommand
         {
             var errors = new List<string>();
             var tunnel = flags.BuildTunnel(parse, kind, parse.GetValue(target)!, errors);
-            return AgentRunner.RunAsync(parse.GetValue(flags.Edge), parse.GetValue(flags.Token), parse.GetValue(flags.Inspect),
-                tunnel is null ? [] : [tunnel], errors, ct);
+            return AgentRunner.RunAsync(flags.Connection(parse), tunnel is null ? [] : [tunnel], errors, ct);
         });
         return command;
     }

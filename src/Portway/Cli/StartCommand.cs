@@ -54,7 +54,7 @@ internal static class StartCommand
                 tunnels = builder.ToImmutable();
             }
             if (tunnels.IsEmpty && errors.Count == 0) errors.Add($"{path} defines no tunnels (add them under tunnels:)");
-            return await AgentRunner.RunAsync(parse.GetValue(edge), null, null, tunnels, errors, ct, file);
+            return await AgentRunner.RunAsync(new AgentRunner.Connection(parse.GetValue(edge), null, null, null, false), tunnels, errors, ct, file);
         });
         return command;
     }

@@ -55,6 +55,7 @@ public sealed partial class ArchitectureTests
     [GeneratedRegex(@"\bPortway\.Agent\b")]
     private static partial Regex AgentNamespace();
 
-    [GeneratedRegex(@"^\s*using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)", RegexOptions.Multiline)]
+    // Using directives only (they end in ';' on their line), not using statements or declarations.
+    [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", RegexOptions.Multiline)]
     private static partial Regex UsingDirective();
 }
