@@ -20,7 +20,7 @@ public sealed class HttpTunnelTests
         Assert.Matches(@"^http://[a-z]+-[a-z]+-[0-9a-f]{4}\.localhost:\d+$", url.ToString().TrimEnd('/'));
         var response = await client.GetAsync(new Uri(url, "/hello"));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, response);
         Assert.Equal($"host={url.Authority} xff=127.0.0.1 tunnel=", await response.Content.ReadAsStringAsync());
     }
 
@@ -38,7 +38,7 @@ public sealed class HttpTunnelTests
 
         var response = await client.PostAsync(new Uri(agent.Url, "/echo"), new StringContent("{\"a\":1}", Encoding.UTF8, "application/json"));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, response);
         Assert.Equal("{\"a\":1}", await response.Content.ReadAsStringAsync());
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
     }

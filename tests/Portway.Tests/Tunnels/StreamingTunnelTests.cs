@@ -27,7 +27,7 @@ public sealed class StreamingTunnelTests
         using var response = await client.GetAsync(new Uri(agent.Url, "/big"), HttpCompletionOption.ResponseHeadersRead);
         var (length, sha) = await Payload.HashAsync(await response.Content.ReadAsStreamAsync());
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, response);
         Assert.Equal(Payload.HundredMegabytes, length);
         Assert.Equal(Payload.Expected(Payload.HundredMegabytes), sha);
     }
@@ -47,7 +47,7 @@ public sealed class StreamingTunnelTests
         var content = new PushContent(s => Payload.WriteAsync(s, Payload.HundredMegabytes), Payload.HundredMegabytes);
         using var response = await client.PostAsync(new Uri(agent.Url, "/upload"), content);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, response);
         Assert.Equal($"{Payload.HundredMegabytes} {Payload.Expected(Payload.HundredMegabytes)}", await response.Content.ReadAsStringAsync());
     }
 

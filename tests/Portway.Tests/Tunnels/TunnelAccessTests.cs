@@ -109,12 +109,12 @@ public sealed class TunnelAccessTests
         using var client = TunnelClient.Create();
 
         var none = await client.GetAsync(agent.Url);
-        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.Unauthorized, none);
         Assert.Contains("Basic", none.Headers.WwwAuthenticate.ToString());
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendWithAuth(client, agent.Url, "ann:wrong")).StatusCode);
         var ok = await SendWithAuth(client, agent.Url, "ann:s3cret");
-        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, ok);
         Assert.Equal(0, origin.Requests - 1);
     }
 
@@ -134,7 +134,7 @@ public sealed class TunnelAccessTests
 
         var response = await client.GetAsync(agent.Url);
 
-        Assert.Equal(expected, response.StatusCode);
+        await TunnelAssert.StatusAsync(expected, response);
         if (expected == HttpStatusCode.Forbidden) Assert.Contains("127.0.0.1", await response.Content.ReadAsStringAsync());
     }
 
@@ -151,7 +151,7 @@ public sealed class TunnelAccessTests
         request.Headers.TryAddWithoutValidation(LinkProtocol.StreamKindHeader, "tcp");
         var response = await client.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.Forbidden, response);
     }
 
     private static Task<HttpResponseMessage> SendWithAuth(HttpClient client, Uri url, string credentials)

@@ -84,7 +84,7 @@ public sealed class TunnelLifecycleTests
 
         var response = await client.GetAsync(agent.Url);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.BadGateway, response);
         Assert.Contains($"the agent could not connect to localhost:{closedPort}", await response.Content.ReadAsStringAsync());
         Assert.Contains(agent.Status.RecentEvents, e => e.Contains($"could not connect to localhost:{closedPort}", StringComparison.Ordinal));
     }
@@ -107,7 +107,7 @@ public sealed class TunnelLifecycleTests
         await agent.DisposeAsync();
         var response = await pending.WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        await TunnelAssert.StatusAsync(HttpStatusCode.BadGateway, response);
     }
 
     [Fact]
