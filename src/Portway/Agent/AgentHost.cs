@@ -51,7 +51,10 @@ internal sealed class AgentHost : IAsyncDisposable
             k.Limits.MinResponseDataRate = null;
             k.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             // A link with no streams is a healthy idle link; HTTP/2 PINGs (below) tell dead from idle.
-            k.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+            // Not InfiniteTimeSpan: measured here, Kestrel then closed every HTTP/2 connection with
+            // GOAWAY at its next heartbeat (about a second idle), so each request cost a new link and
+            // a request racing the GOAWAY failed with 502.
+            k.Limits.KeepAliveTimeout = TimeSpan.FromDays(365);
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(5);
             k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
             // Every visitor request is a stream on one link; Kestrel's default of 100 would queue

@@ -26,6 +26,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
     private readonly HashSet<Stream> _spareStreams = [];
     private readonly HashSet<LinkConnection> _activeLinks = [];
     private int _spares, _active, _dialing;
+    private long _dialed;
     private ImmutableArray<TunnelGrant> _grants = [];
 
     public LinkSupervisor(AgentOptions options, LinkListener listener, AgentStatus status)
@@ -38,6 +39,9 @@ internal sealed class LinkSupervisor : IAsyncDisposable
 
     /// <summary>Identifies this agent process to the edge: links with the same id form one session.</summary>
     public string AgentId { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Links established since start (a steady value means no churn; tests and the screen read it).</summary>
+    public long Dialed => Interlocked.Read(ref _dialed);
 
     /// <summary>Faults with <see cref="LinkRefusedException"/> when the edge refuses for good.</summary>
     public Task Stopped => _stopped.Task;
@@ -122,6 +126,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
 
     private void Accepted(Stream link)
     {
+        Interlocked.Increment(ref _dialed);
         lock (_gate)
         {
             _spares++;

@@ -147,6 +147,28 @@ public sealed class TunnelLifecycleTests
         Assert.Equal("local", await client.GetStringAsync(agent.Url));
     }
 
+    /// <summary>Regression: with KeepAliveTimeout = InfiniteTimeSpan the agent's Kestrel closed idle links within a second.</summary>
+    [Fact]
+    public async Task IdleActiveLink_ReusedAcrossRequests_NoRedial()
+    {
+        await using var origin = await TestOrigin.StartAsync("local");
+        await using var edge = await TestEdge.StartAsync("");
+        await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(origin.Url));
+        using var client = TunnelClient.Create();
+        await client.GetStringAsync(agent.Url);
+        var dialed = agent.Host.Links.Dialed;
+
+        for (var i = 0; i < 3; i++)
+        {
+            // Idle for longer than Kestrel's one-second heartbeat, then use the link again.
+            var until = DateTime.UtcNow.AddSeconds(1.5);
+            await Wait.UntilAsync(() => DateTime.UtcNow > until);
+            Assert.Equal("local", await client.GetStringAsync(agent.Url));
+        }
+
+        Assert.Equal(dialed, agent.Host.Links.Dialed);
+    }
+
     internal static string TokenConfig(string name, string token, string extra = "") => $"""
         tunnels:
           tokens:

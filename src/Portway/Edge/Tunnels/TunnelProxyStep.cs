@@ -42,7 +42,7 @@ internal static class TunnelProxyStep
                 return;
             default:
                 await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
-                    $"The link to the agent for tunnel '{context.Request.Host.Host}' failed before the response arrived ({error.Error}).",
+                    $"The link to the agent for tunnel '{context.Request.Host.Host}' failed before the response arrived ({error.Error}: {Innermost(error.Exception)}).",
                     "The agent may have lost its connection; it reconnects by itself. Try again in a moment.");
                 return;
         }
@@ -52,6 +52,12 @@ internal static class TunnelProxyStep
         ErrorPage.WriteAsync(context, 503, "Tunnel offline",
             $"The tunnel '{context.Request.Host.Host}' is offline: its agent is not connected to this edge right now.",
             "If it is yours, check that `portway http …` is still running; an agent that reconnects within the grace period gets the same URL back.");
+
+    private static string Innermost(Exception? e)
+    {
+        while (e?.InnerException is not null) e = e.InnerException;
+        return e?.Message ?? "no detail";
+    }
 
     private static bool IsOffline(Exception? e)
     {
