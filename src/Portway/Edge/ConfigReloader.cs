@@ -66,7 +66,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
         {
             var current = state.Current;
             if (current.Equals(next)) return;
-            if (!current.Listeners.SequenceEqual(next.Listeners) || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog)
+            if (!current.Listeners.SequenceEqual(next.Listeners) || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog || current.Cache != next.Cache)
                 LogNeedsRestart(next.Source);
             try
             {
@@ -95,6 +95,6 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Kept the running config: {Path} has {Count} error(s):\n{Errors}")]
     private partial void LogReloadRejected(string path, int count, string errors);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Path}: changes to listeners, admin, limits or access_log take effect after a restart; routes and clusters were applied now")]
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Path}: changes to listeners, admin, limits, access_log or cache take effect after a restart; routes and clusters were applied now")]
     private partial void LogNeedsRestart(string path);
 }

@@ -81,6 +81,13 @@ internal sealed class CacheHarness : IAsyncDisposable
         };
     }
 
+    /// <summary>Edits the config file in place; the edge reloads it through its file watcher.</summary>
+    public async Task EditConfigAsync(string from, string to)
+    {
+        var text = await File.ReadAllTextAsync(_configPath);
+        await File.WriteAllTextAsync(_configPath, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
     /// <summary>Stops the edge (flushing the disk tier) and starts a new one on the same config.</summary>
     public async Task RestartEdgeAsync()
     {

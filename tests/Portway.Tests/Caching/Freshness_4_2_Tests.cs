@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using Portway.Tests.Infrastructure;
 using Xunit;
 
 namespace Portway.Tests.Caching;
@@ -196,6 +197,16 @@ public sealed class Freshness_4_2_Tests
         Assert.Equal("", second.CacheStatus());
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(2, h.OriginRequests);
+    }
+
+    [Fact]
+    public async Task Route_CacheSwitchedOnByReload_StoresWithoutRestart()
+    {
+        await using var h = await CacheHarness.StartAsync(Respond("max-age=60"), routeCaches: false);
+        await h.GetAsync("/a");
+        await h.EditConfigAsync("cache: false", "cache: true");
+        await Wait.UntilAsync(() => h.Edge.State.Current.Routes[0].Cache, because: "config reloaded");
+        await Wait.UntilAsync(async () => (await h.GetAsync("/a")).IsHit(), because: "YARP picked up the route metadata");
     }
 
     /// <summary>Reads the harness clock from inside an origin handler (the harness exists only after start).</summary>
