@@ -22,7 +22,7 @@ public sealed class CliTests
         var file = Path.Combine(Configuration.ValidationGoldenTests.FindRepoRoot(), "samples", "full.yaml");
         var (exit, stdout, _) = await PortwayProcess.RunAsync("validate", file);
         Assert.Equal(0, exit);
-        Assert.Contains("ok (2 routes, 2 clusters, 2 listeners)", stdout);
+        Assert.Contains("ok (2 routes, 2 clusters, 3 listeners)", stdout);
     }
 
     [Fact]
