@@ -45,7 +45,8 @@ internal sealed class EdgeLink : Stream
         try
         {
             var read = _inner.ReadAsync(rx).AsTask();
-            var lastHeard = _time.GetTimestamp();
+            // A ping not answered by the next tick means the agent is gone: dead within two intervals (10 s).
+            var awaitingPong = false;
             var interval = LinkProtocol.StandbyPingInterval;
             while (true)
             {
@@ -57,7 +58,7 @@ internal sealed class EdgeLink : Stream
                 {
                     if (await read == 0) break; // the agent went away
                     if (rx[0] != LinkProtocol.Ping) break; // protocol violation: only pongs are expected in standby
-                    lastHeard = _time.GetTimestamp();
+                    awaitingPong = false;
                     read = _inner.ReadAsync(rx).AsTask();
                     continue;
                 }
@@ -80,10 +81,11 @@ internal sealed class EdgeLink : Stream
                     _activated.TrySetResult(true);
                     return;
                 }
-                if (_time.GetElapsedTime(lastHeard) > interval + interval) break; // missed a pong: dead within 10 s
+                if (awaitingPong) break; // the last ping went unanswered for a whole interval
                 tx[0] = LinkProtocol.Ping;
                 await _inner.WriteAsync(tx);
                 await _inner.FlushAsync();
+                awaitingPong = true;
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or TimeoutException)
@@ -131,6 +133,13 @@ internal sealed class EdgeLink : Stream
             _context.Abort();
         }
         catch (ObjectDisposedException)
+        {
+        }
+        try
+        {
+            _inner.Dispose();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
         }
         _closed.TrySetResult();
