@@ -170,6 +170,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
 
     private void PublishLinks()
     {
+        if (_stop.IsCancellationRequested) return; // shutting down: not a lost session
         int links;
         lock (_gate) links = _spares + _active;
         _status.SetLinks(links);
