@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Portway.Configuration;
 using Portway.Protocol;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Portway.Agent;
@@ -22,35 +21,12 @@ internal static class AgentConfigLoader
         public static readonly AgentFile Empty = new(null, null, null, []);
     }
 
-    public static AgentFile Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException([new ConfigError(path, 1, 1, "", $"cannot read the file: {e.Message}")]);
-        }
-        return Parse(text, path);
-    }
+    public static AgentFile Load(string path) => Parse(YamlFile.ReadText(path), path);
 
     public static AgentFile Parse(string text, string file)
     {
         var context = new ConfigContext(file);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ConfigException([new ConfigError(file, (int)e.Start.Line, (int)e.Start.Column, "", $"not valid YAML: {(e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ")}")]);
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return AgentFile.Empty;
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new ConfigException([new ConfigError(file, 1, 1, "", $"the file must be a mapping with keys: {string.Join(", ", TopKeys)}")]);
+        if (YamlFile.LoadRoot(text, file, TopKeys) is not { } root) return AgentFile.Empty;
 
         var top = new YamlSection(context, root, "", TopKeys);
         Uri? edge = null;

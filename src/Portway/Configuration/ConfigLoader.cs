@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Portway.Configuration;
 
@@ -14,38 +12,12 @@ internal static class ConfigLoader
     private static readonly string[] TopKeys =
         ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache"];
 
-    public static PortwayConfig LoadFile(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException([new ConfigError(path, 1, 1, "", $"cannot read the file: {e.Message}")]);
-        }
-        return Parse(text, path);
-    }
+    public static PortwayConfig LoadFile(string path) => Parse(YamlFile.ReadText(path), path);
 
     public static PortwayConfig Parse(string text, string file)
     {
         var context = new ConfigContext(file);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            var message = (e.InnerException?.Message ?? e.Message).Replace(Environment.NewLine, " ");
-            throw new ConfigException([new ConfigError(file, (int)e.Start.Line, (int)e.Start.Column, "", $"not valid YAML: {message}")]);
-        }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
-            return new PortwayConfig { Source = file };
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new ConfigException([new ConfigError(file, 1, 1, "", $"the file must be a mapping with keys: {string.Join(", ", TopKeys)}")]);
+        if (YamlFile.LoadRoot(text, file, TopKeys) is not { } root) return new PortwayConfig { Source = file };
 
         var top = new YamlSection(context, root, "", TopKeys);
         var config = new PortwayConfig

@@ -56,6 +56,7 @@ public sealed class StreamingTunnelTests
     {
         await using var origin = await TestOrigin.StartAsync("local", async ctx =>
         {
+            // A little server latency so the 200 requests are in flight on the link together.
             await Task.Delay(20);
             await ctx.Response.WriteAsync("n=" + ctx.Request.Query["n"]);
         });
