@@ -70,33 +70,39 @@ internal static class ClustersSection
             return result.ToImmutable();
         }
         var i = 0;
-        // Each item is either a bare URL or a mapping {url, weight, id}.
+        // Each item is either a bare URL or a mapping {url | tunnel, weight, id}.
         if (node is YamlDotNet.RepresentationModel.YamlSequenceNode seq)
         {
             foreach (var item in seq.Children)
             {
-                string? text;
+                var at = $"{c.Join("destinations")}[{i}]";
+                string? text = null, tunnel = null, id = null;
                 int weight = 1;
-                string? id = null;
                 YamlSection? section = null;
                 if (item is YamlDotNet.RepresentationModel.YamlScalarNode s) text = s.Value;
                 else if (item is YamlDotNet.RepresentationModel.YamlMappingNode m)
                 {
-                    section = new YamlSection(c.Context, m, $"{c.Join("destinations")}[{i}]", "url", "weight", "id");
-                    text = section.String("url", required: true);
+                    section = new YamlSection(c.Context, m, at, "url", "tunnel", "weight", "id");
+                    text = section.String("url");
+                    tunnel = section.String("tunnel");
                     weight = section.Int("weight", 0, 1000) ?? 1;
                     id = section.String("id");
+                    if (text is null == tunnel is null)
+                        c.Context.Error(item, at, "needs exactly one of url (a server) or tunnel (a tunnel name), e.g. url: http://127.0.0.1:3000 or tunnel: laptop");
                 }
-                else
+                else c.Context.Error(item, at, "must be a URL or a mapping with url or tunnel, weight, id");
+
+                if (tunnel is not null && text is null)
                 {
-                    c.Context.Error(item, $"{c.Join("destinations")}[{i}]", "must be a URL or a mapping with url, weight, id");
-                    i++;
-                    continue;
+                    if (!Protocol.TunnelNames.IsValid(tunnel))
+                        c.Context.Error(section!.Raw("tunnel")!, at + ".tunnel", $"'{tunnel}' is not a tunnel name: {Protocol.TunnelNames.Rule}");
+                    else
+                        result.Add(new DestinationConfig(id ?? $"d{i}", null, weight, tunnel));
                 }
-                if (text is not null)
+                else if (text is not null && tunnel is null)
                 {
                     if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https") || url.Host.Length == 0)
-                        c.Context.Error(section?.Raw("url") ?? item, $"{c.Join("destinations")}[{i}].url", $"'{text}' is not a server URL; write it like http://127.0.0.1:3000 or https://api.internal");
+                        c.Context.Error(section?.Raw("url") ?? item, at + ".url", $"'{text}' is not a server URL; write it like http://127.0.0.1:3000 or https://api.internal");
                     else
                         result.Add(new DestinationConfig(id ?? $"d{i}", url, weight));
                 }

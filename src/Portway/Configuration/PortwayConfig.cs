@@ -115,7 +115,8 @@ internal sealed record ClusterConfig
     public override int GetHashCode() => HashCode.Combine(Id, Destinations.Length);
 }
 
-internal sealed record DestinationConfig(string Id, Uri Url, int Weight = 1);
+/// <summary>A server (<paramref name="Url"/>), or the agents holding a tunnel name (<paramref name="Tunnel"/>, Url null).</summary>
+internal sealed record DestinationConfig(string Id, Uri? Url, int Weight = 1, string? Tunnel = null);
 
 internal sealed record ActiveHealthConfig
 {

@@ -116,6 +116,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
             proxy.UseTunnels();
             // Retries wrap affinity, balancing and passive health so a retry picks again (LoadBalancingPipelineExtensions).
             proxy.UsePortwayLoadBalancing();
+            // Innermost: a tunnel destination the balancer chose in a file cluster goes as HTTP/2.
+            proxy.UseTunnelDestinations();
         }));
 #pragma warning restore ASP0014
         // 6. Nothing matched: a page for unknown tunnel names, else a 404 page, never a forward

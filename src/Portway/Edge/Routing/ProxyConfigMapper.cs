@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Portway.Configuration;
+using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
@@ -52,17 +53,24 @@ internal static class ProxyConfigMapper
     public static YarpCluster MapCluster(Configuration.ClusterConfig c)
     {
         var destinations = new Dictionary<string, YarpDestination>(StringComparer.OrdinalIgnoreCase);
+        var hasTunnels = false;
         foreach (var d in c.Destinations)
         {
+            var destinationMetadata = new Dictionary<string, string>
+            {
+                [MetadataKeys.Weight] = d.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [MetadataKeys.Order] = destinations.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            if (d.Tunnel is not null)
+            {
+                hasTunnels = true;
+                destinationMetadata[TunnelMetadata.Destination] = d.Tunnel;
+            }
             destinations[d.Id] = new YarpDestination
             {
-                Address = d.Url.ToString(),
-                Host = c.Tls?.ServerName,
-                Metadata = new Dictionary<string, string>
-                {
-                    [MetadataKeys.Weight] = d.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    [MetadataKeys.Order] = destinations.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
+                Address = d.Tunnel is null ? d.Url!.ToString() : TunnelConnector.NameAddress(d.Tunnel),
+                Host = d.Tunnel is null ? c.Tls?.ServerName : null,
+                Metadata = destinationMetadata,
             };
         }
 
@@ -74,6 +82,7 @@ internal static class ProxyConfigMapper
             [MetadataKeys.RetryNonIdempotent] = c.Retries.NonIdempotent ? "true" : "false",
         };
         if (c.HashOn is not null) metadata[MetadataKeys.HashOn] = c.HashOn;
+        if (hasTunnels) metadata[TunnelMetadata.HasTunnelDestinations] = "true";
         Tls.UpstreamTls.AddMetadata(metadata, c.Tls);
 
         HealthCheckConfig? health = null;

@@ -8,11 +8,16 @@ namespace Portway.Edge.Tunnels;
 /// The edge's HTTP/2 client for every tunnel. A session's destination address is
 /// http://KEY.link.portway.invalid/ (.invalid never resolves, RFC 2606 §2), so SocketsHttpHandler
 /// keeps one connection pool per session, and its ConnectCallback returns that session's next link
-/// instead of dialing. One handler serves all tunnel clusters and the TCP tunnels.
+/// instead of dialing. A tunnel named as a destination of a file cluster is
+/// http://NAME.tunnel.portway.invalid/: its pool takes a link from one of the name's online
+/// sessions, round robin. One handler serves all tunnel clusters and the TCP tunnels.
 /// </summary>
 internal sealed class TunnelConnector : IDisposable
 {
     public const string LinkHostSuffix = ".link.portway.invalid";
+    public const string NameHostSuffix = ".tunnel.portway.invalid";
+    private volatile Dictionary<string, TunnelSession[]> _onlineByName = new(StringComparer.Ordinal);
+    private uint _nextByName;
 
     public TunnelConnector()
     {
@@ -51,6 +56,17 @@ internal sealed class TunnelConnector : IDisposable
 
     public static string DestinationAddress(TunnelSession session) => $"http://{session.Key}{LinkHostSuffix}/";
 
+    /// <summary>The address of a tunnel name used as a destination of a file cluster.</summary>
+    public static string NameAddress(string name) => $"http://{name}{NameHostSuffix}/";
+
+    public static bool IsNameAddress(Uri? uri) => uri is not null && uri.Host.EndsWith(NameHostSuffix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether any agent holding this HTTP tunnel name is online now.</summary>
+    public bool IsOnline(string name) => _onlineByName.ContainsKey(name);
+
+    /// <summary>Replaces the online sessions by name (the registry calls it whenever a session comes or goes).</summary>
+    public void PublishOnline(Dictionary<string, TunnelSession[]> onlineByName) => _onlineByName = onlineByName;
+
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
@@ -58,6 +74,13 @@ internal sealed class TunnelConnector : IDisposable
         {
             var key = host[..^LinkHostSuffix.Length];
             if (!Sessions.TryGetValue(key, out var session)) throw new TunnelOfflineException();
+            return await session.TakeLinkAsync(cancellationToken);
+        }
+        if (host.EndsWith(NameHostSuffix, StringComparison.OrdinalIgnoreCase))
+        {
+            var name = host[..^NameHostSuffix.Length];
+            if (!_onlineByName.TryGetValue(name, out var sessions)) throw new TunnelOfflineException();
+            var session = sessions[(int)(Interlocked.Increment(ref _nextByName) % (uint)sessions.Length)];
             return await session.TakeLinkAsync(cancellationToken);
         }
         // A cluster that mixes servers and tunnels reaches its servers the ordinary way.

@@ -6,6 +6,12 @@ internal static class TunnelMetadata
     /// <summary>On tunnel routes, clusters and destinations: the tunnel's name.</summary>
     public const string Name = "Portway.Tunnel";
 
+    /// <summary>On a file cluster's destination that is a tunnel name rather than a server: the name.</summary>
+    public const string Destination = "Portway.TunnelDestination";
+
+    /// <summary>On a file cluster with at least one tunnel destination ("true").</summary>
+    public const string HasTunnelDestinations = "Portway.HasTunnelDestinations";
+
     public static string RouteId(string name) => "tunnel:" + name;
 
     public static string ClusterId(string name) => "tunnel:" + name;

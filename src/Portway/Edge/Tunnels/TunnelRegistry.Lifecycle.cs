@@ -56,10 +56,15 @@ internal sealed partial class TunnelRegistry
     private void PublishLocked()
     {
         var entries = new List<NameEntry>(_names.Count);
+        var online = new Dictionary<string, TunnelSession[]>(StringComparer.Ordinal);
         foreach (var entry in _names.Values)
         {
-            if (entry.Kind == TunnelKind.Http) entries.Add(entry);
+            if (entry.Kind != TunnelKind.Http) continue;
+            entries.Add(entry);
+            var sessions = entry.Holders.Where(h => h.IsOnline).ToArray();
+            if (sessions.Length > 0) online[entry.Name] = sessions;
         }
+        _connector.PublishOnline(online);
         _provider.Update(entries, _state.Current.Tunnels.Domains);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -18,21 +19,48 @@ internal sealed class TunnelTransformProvider : ITransformProvider
 
     public void Apply(TransformBuilderContext context)
     {
+        if (context.Cluster?.Metadata?.ContainsKey(TunnelMetadata.HasTunnelDestinations) == true)
+        {
+            // A file route whose cluster mixes servers and tunnels: which one gets the request is
+            // known only once the balancer chose, so decide per request.
+            context.AddRequestTransform(MixedClusterTransformAsync);
+            return;
+        }
         if (context.Route.Metadata is null || !context.Route.Metadata.TryGetValue(TunnelMetadata.Name, out var name)) return;
         context.AddOriginalHost(true);
         context.AddRequestHeader(LinkProtocol.StreamTunnelHeader, name, append: false);
         context.AddRequestHeaderRemove(LinkProtocol.StreamKindHeader);
         context.AddRequestTransform(static transform =>
         {
-            var headers = transform.ProxyRequest.Headers;
-            headers.Remove(LinkProtocol.StreamClientIpHeader);
-            var remote = transform.HttpContext.Connection.RemoteIpAddress;
-            if (remote is not null)
-            {
-                if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
-                headers.TryAddWithoutValidation(LinkProtocol.StreamClientIpHeader, remote.ToString());
-            }
+            SetClientIp(transform);
             return ValueTask.CompletedTask;
         });
+    }
+
+    private static void SetClientIp(RequestTransformContext transform)
+    {
+        var headers = transform.ProxyRequest.Headers;
+        headers.Remove(LinkProtocol.StreamClientIpHeader);
+        var remote = transform.HttpContext.Connection.RemoteIpAddress;
+        if (remote is not null)
+        {
+            if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
+            headers.TryAddWithoutValidation(LinkProtocol.StreamClientIpHeader, remote.ToString());
+        }
+    }
+
+    /// <summary>For a tunnel chosen in a mixed cluster, what a tunnel route's transforms add; servers get the request as configured.</summary>
+    private static ValueTask MixedClusterTransformAsync(RequestTransformContext transform)
+    {
+        var destination = transform.HttpContext.GetReverseProxyFeature().ProxiedDestination;
+        if (destination?.Model.Config.Metadata is not { } metadata || !metadata.TryGetValue(TunnelMetadata.Destination, out var name))
+            return ValueTask.CompletedTask;
+        var headers = transform.ProxyRequest.Headers;
+        transform.ProxyRequest.Options.Set(MixedClusterHandler.VisitorHost, transform.HttpContext.Request.Host.Value ?? "");
+        headers.Remove(LinkProtocol.StreamTunnelHeader);
+        headers.TryAddWithoutValidation(LinkProtocol.StreamTunnelHeader, name);
+        headers.Remove(LinkProtocol.StreamKindHeader);
+        SetClientIp(transform);
+        return ValueTask.CompletedTask;
     }
 }

@@ -37,10 +37,18 @@ internal static class TunnelsExtensions
         return app.MapWhen(static c => c.Request.Path.Equals(LinkProtocol.Path, StringComparison.OrdinalIgnoreCase), b => b.Run(endpoint.HandleAsync));
     }
 
-    /// <summary>Offline and link-failure pages for tunnel clusters, first in YARP's proxy pipeline.</summary>
+    /// <summary>Offline and link-failure pages for tunnel clusters, and offline tunnel destinations of file clusters left out, before load balancing.</summary>
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.Use(TunnelProxyStep.InvokeAsync);
+        proxy.UseMiddleware<TunnelDestinationFilter>();
+        return proxy;
+    }
+
+    /// <summary>Innermost step, after load balancing: a chosen tunnel destination of a file cluster goes as HTTP/2.</summary>
+    public static IReverseProxyApplicationBuilder UseTunnelDestinations(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<TunnelDestinationStep>();
         return proxy;
     }
 
