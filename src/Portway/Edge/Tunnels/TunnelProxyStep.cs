@@ -12,7 +12,7 @@ namespace Portway.Edge.Tunnels;
 /// </summary>
 internal static class TunnelProxyStep
 {
-    public static async Task InvokeAsync(HttpContext context, Func<Task> next)
+    public static async Task InvokeAsync(HttpContext context, Func<Task> next, TunnelDrain drain)
     {
         var proxy = context.GetReverseProxyFeature();
         var metadata = proxy.Cluster.Config.Metadata;
@@ -26,7 +26,10 @@ internal static class TunnelProxyStep
             await OfflineAsync(context);
             return;
         }
-        await next();
+        using (drain.Enter())
+        {
+            await next();
+        }
         if (context.Response.HasStarted || context.Features.Get<IForwarderErrorFeature>() is not { } error) return;
         switch (error.Error)
         {

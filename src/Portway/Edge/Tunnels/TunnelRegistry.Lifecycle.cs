@@ -104,19 +104,46 @@ internal sealed partial class TunnelRegistry
         get { lock (_lock) return _byAgent.Count; }
     }
 
-    /// <summary>Edge shutdown: spares have no reader but their standby loop, so close them all here.</summary>
+    /// <summary>
+    /// Edge shutdown, first step: refuse new links, stop grace timers and TCP tunnel listeners, and
+    /// close the idle spares; active links stay open for the HTTP requests in flight on them
+    /// (<see cref="TunnelShutdown"/> closes them with <see cref="CloseAll"/> after the drain).
+    /// TCP tunnel streams end with their listener: they are long-lived and would hold every drain.
+    /// </summary>
+    public int BeginDrain()
+    {
+        TunnelSession[] sessions;
+        lock (_lock)
+        {
+            sessions = StopLocked();
+        }
+        var active = 0;
+        foreach (var s in sessions)
+        {
+            s.CloseSpares();
+            active += s.LinkCount;
+        }
+        return active;
+    }
+
+    /// <summary>Edge shutdown, last step (or disposal): every link, spare or active.</summary>
     public void CloseAll()
     {
         TunnelSession[] sessions;
         lock (_lock)
         {
-            _closed = true;
-            sessions = [.. _byAgent.Values];
-            foreach (var t in _graceTimers.Values) t.Dispose();
-            _graceTimers.Clear();
-            foreach (var entry in _names.Values) entry.Listener?.Dispose();
+            sessions = StopLocked();
         }
         foreach (var s in sessions) s.CloseAll();
+    }
+
+    private TunnelSession[] StopLocked()
+    {
+        _closed = true;
+        foreach (var t in _graceTimers.Values) t.Dispose();
+        _graceTimers.Clear();
+        foreach (var entry in _names.Values) entry.Listener?.Dispose();
+        return [.. _byAgent.Values];
     }
 
     public void Dispose() => CloseAll();

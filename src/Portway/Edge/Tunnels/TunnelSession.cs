@@ -18,6 +18,7 @@ internal sealed class TunnelSession
     private readonly List<TaskCompletionSource<EdgeLink?>> _waiters = [];
     private readonly Action<TunnelSession, bool> _onlineChanged;
     private int _links;
+    private bool _sparesClosed;
 
     public TunnelSession(string key, string agentId, string? tokenName, IPAddress? remote, Action<TunnelSession, bool> onlineChanged)
     {
@@ -62,6 +63,7 @@ internal sealed class TunnelSession
     public void AddSpare(EdgeLink link)
     {
         TaskCompletionSource<EdgeLink?>? waiter = null;
+        var close = false;
         lock (_gate)
         {
             _all.Add(link);
@@ -70,9 +72,11 @@ internal sealed class TunnelSession
                 waiter = _waiters[0];
                 _waiters.RemoveAt(0);
             }
+            else if (_sparesClosed) close = true; // handshaken during the drain: nothing will use it
             else _spares.Enqueue(link);
         }
         waiter?.TrySetResult(link);
+        if (close) link.Dispose();
     }
 
     /// <summary>Called once per link, from its Dispose.</summary>
@@ -145,6 +149,23 @@ internal sealed class TunnelSession
             if (await link!.ActivateAsync()) return link;
             // That spare died between its last pong and now; it disposed itself. Try the next.
         }
+    }
+
+    /// <summary>
+    /// Edge shutdown, first step: closes the idle spares (they carry no request and would hold
+    /// shutdown) and any spare whose handshake ends later. Links the HTTP/2 client took stay open
+    /// for the requests on them until <see cref="CloseAll"/>.
+    /// </summary>
+    public void CloseSpares()
+    {
+        EdgeLink[] spares;
+        lock (_gate)
+        {
+            _sparesClosed = true;
+            spares = [.. _spares];
+            _spares.Clear();
+        }
+        foreach (var link in spares) link.Dispose();
     }
 
     /// <summary>Closes every link, spare or active (edge shutdown, or the session was removed).</summary>

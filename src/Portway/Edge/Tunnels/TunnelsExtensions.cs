@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Portway.Edge.Forwarding;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Configuration;
@@ -26,6 +25,7 @@ internal static class TunnelsExtensions
         services.AddSingleton<PortwayHttpClientFactory>();
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, TunnelHttpClientFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, TunnelTransformProvider>());
+        services.AddSingleton<TunnelDrain>();
         services.AddHostedService<TunnelShutdown>();
         return services;
     }
@@ -40,7 +40,8 @@ internal static class TunnelsExtensions
     /// <summary>Offline and link-failure pages for tunnel clusters, and offline tunnel destinations of file clusters left out, before load balancing.</summary>
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
-        proxy.Use(TunnelProxyStep.InvokeAsync);
+        var drain = proxy.ApplicationServices.GetRequiredService<TunnelDrain>();
+        proxy.Use((context, next) => TunnelProxyStep.InvokeAsync(context, next, drain));
         proxy.UseMiddleware<TunnelDestinationFilter>();
         return proxy;
     }
@@ -54,16 +55,4 @@ internal static class TunnelsExtensions
 
     /// <summary>A page for unknown tunnel names, just before the generic 404.</summary>
     public static IApplicationBuilder UseTunnelNotFoundPage(this IApplicationBuilder app) => app.UseMiddleware<TunnelNotFoundMiddleware>();
-
-    /// <summary>Closes every link when the edge stops: spare links would otherwise hold shutdown for its full timeout.</summary>
-    private sealed class TunnelShutdown(IHostApplicationLifetime lifetime, TunnelRegistry registry) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            lifetime.ApplicationStopping.Register(registry.CloseAll);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
