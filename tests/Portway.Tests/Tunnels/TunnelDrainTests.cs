@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using Portway.Configuration;
+using Portway.Edge;
 using Portway.Edge.Tunnels;
 using Portway.Tests.Infrastructure;
 using Xunit;
@@ -67,6 +71,35 @@ public sealed class TunnelDrainTests
         using var accepted = await tcpLocal.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
         await edge.DisposeAsync().AsTask().WaitAsync(PromptStop);
+    }
+
+    [Fact]
+    public async Task EdgeStops_RequestOutlivesShutdownTimeout_Visitor502AndStopCompletesCleanly()
+    {
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var origin = await TestOrigin.StartAsync("local", async ctx =>
+        {
+            received.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+        });
+        // 5 s instead of the edge's 30 s: the links close at 3 s, before the host gives up on the server's drain.
+        var dir = Directory.CreateTempSubdirectory("portway-test-");
+        var path = Path.Combine(dir.FullName, "portway.yaml");
+        await File.WriteAllTextAsync(path, TestEdge.WithTestDefaults(""));
+        await using var edge = EdgeHost.Create(ConfigLoader.LoadFile(path), path,
+            s => s.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5)));
+        await edge.StartAsync();
+        await using var agent = await TestAgent.StartAsync(edge.ProxyUrl, TestAgent.Http(origin.Url));
+        using var client = TunnelClient.Create(TimeSpan.FromSeconds(30));
+
+        var visitor = client.GetAsync(agent.Url);
+        await Wait.UntilAsync(() => received.Task.IsCompleted, because: "the local server has the request");
+        var stopping = edge.StopAsync();
+
+        // A page, not a reset: the edge closed the link itself and the server's drain then finished.
+        using var response = await visitor.WaitAsync(PromptStop);
+        await TunnelAssert.StatusAsync(HttpStatusCode.BadGateway, response);
+        await stopping.WaitAsync(PromptStop);
     }
 
     [Fact]
