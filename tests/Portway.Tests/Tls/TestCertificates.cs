@@ -18,7 +18,7 @@ internal static class TestCertificates
 
     /// <summary>A leaf signed by <paramref name="ca"/>; RSA or ECDSA; server or client usage.</summary>
     public static X509Certificate2 CreateLeaf(X509Certificate2 ca, string subject, string[] dnsNames, bool rsa = false, bool client = false,
-        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, Uri? ocsp = null)
     {
         AsymmetricAlgorithm key = rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = rsa
@@ -38,6 +38,7 @@ internal static class TestCertificates
         var from = notBefore ?? DateTimeOffset.UtcNow.AddMinutes(-5);
         var to = notAfter ?? DateTimeOffset.UtcNow.AddDays(30);
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        if (ocsp is not null) request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocsp.ToString()], null));
         using var caKey = ca.GetECDsaPrivateKey()!;
         using var signed = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), from, to, serial);
         var withKey = rsa ? signed.CopyWithPrivateKey((RSA)key) : signed.CopyWithPrivateKey((ECDsa)key);
@@ -71,6 +72,14 @@ internal static class TestCertificates
     {
         var path = Path.Combine(dir, name + ".pem");
         File.WriteAllText(path, ca.ExportCertificatePem() + "\n");
+        return path;
+    }
+
+    public static string WriteKeyPem(string dir, string name, X509Certificate2 withKey)
+    {
+        var path = Path.Combine(dir, name + ".key");
+        AsymmetricAlgorithm key = (AsymmetricAlgorithm?)withKey.GetECDsaPrivateKey() ?? withKey.GetRSAPrivateKey()!;
+        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
         return path;
     }
 
