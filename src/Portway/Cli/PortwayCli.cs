@@ -17,6 +17,8 @@ internal static class PortwayCli
         root.Subcommands.Add(TcpCommand.Create());
         root.Subcommands.Add(StartCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
-        return root.Parse(args).InvokeAsync();
+        // System.CommandLine ends the process 2 s after SIGTERM/Ctrl+C by default, cutting every drain short;
+        // the edge's stop is bounded by HostOptions.ShutdownTimeout (30 s, EdgeHost) instead.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(35) });
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -100,6 +102,43 @@ public sealed class TunnelDrainTests
         using var response = await visitor.WaitAsync(PromptStop);
         await TunnelAssert.StatusAsync(HttpStatusCode.BadGateway, response);
         await stopping.WaitAsync(PromptStop);
+    }
+
+    [Fact]
+    public async Task Sigterm_TunnelRequestOutlastsTwoSeconds_VisitorGets200ThenExit0()
+    {
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var origin = await TestOrigin.StartAsync("local", async ctx =>
+        {
+            received.TrySetResult();
+            await gate.Task;
+            await ctx.Response.WriteAsync("slow answer");
+        });
+        var dir = Directory.CreateTempSubdirectory("portway-test-");
+        var config = Path.Combine(dir.FullName, "portway.yaml");
+        await File.WriteAllTextAsync(config, TestEdge.WithTestDefaults(""));
+        await using var portway = PortwayProcess.Start("serve", "--config", config);
+        await Wait.UntilAsync(() => Regex.IsMatch(portway.Stdout, @"listening on http://\S+\s+proxy") || portway.HasExited, TimeSpan.FromSeconds(30), "the edge starts");
+        var edgeUrl = new Uri(Regex.Match(portway.Stdout, @"listening on (http://\S+)\s+proxy").Groups[1].Value);
+        await using var agent = await TestAgent.StartAsync(edgeUrl, TestAgent.Http(origin.Url));
+        using var client = TunnelClient.Create(TimeSpan.FromSeconds(30));
+
+        var visitor = client.GetAsync(agent.Url);
+        await Wait.UntilAsync(() => received.Task.IsCompleted, because: "the local server has the request");
+        portway.Terminate();
+        // Past System.CommandLine's default 2 s termination timeout, which ended the process mid-drain.
+        var until = DateTime.UtcNow.AddSeconds(3);
+        await Wait.UntilAsync(() => portway.HasExited || DateTime.UtcNow > until, TimeSpan.FromSeconds(10));
+        Assert.False(portway.HasExited, "the edge waits for the tunnel request");
+        gate.SetResult();
+
+        using var response = await visitor.WaitAsync(PromptStop);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("slow answer", await response.Content.ReadAsStringAsync());
+        await portway.WaitForExitAsync(PromptStop);
+        Assert.Equal(0, portway.ExitCode);
+        Assert.Contains("[631]", portway.Stdout);
     }
 
     [Fact]
