@@ -172,4 +172,43 @@ public sealed class MixedClusterTests
 
         Assert.Equal("hello laptop", Encoding.UTF8.GetString(buffer, 0, received.Count));
     }
+
+    [Fact]
+    public async Task EdgeStops_RequestInFlightToTunnelDestination_Completes()
+    {
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestOrigin.StartAsync("server");
+        await using var laptop = await TestOrigin.StartAsync("laptop", async ctx =>
+        {
+            received.TrySetResult();
+            await gate.Task;
+            await ctx.Response.WriteAsync("laptop, late");
+        });
+        var edge = await TestEdge.StartAsync($"""
+            routes:
+              - id: web
+                cluster: mixed
+            clusters:
+              - id: mixed
+                destinations:
+                  - tunnel: laptop
+                  - url: {server.Url}
+                load_balancing: first_available
+            """);
+        await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(laptop.Url, name: "laptop"));
+        using var client = new HttpClient();
+
+        var visitor = client.GetAsync(new Uri(edge.Url, "/"));
+        await Wait.UntilAsync(() => received.Task.IsCompleted, because: "the laptop has the request");
+        var stopping = edge.DisposeAsync().AsTask();
+        await Wait.UntilAsync(() => agent.Status.Links == 1, because: "the stopping edge closes the idle spare at once");
+        Assert.False(stopping.IsCompleted, "the stop waits for the request on the tunnel destination");
+        gate.SetResult();
+
+        using var response = await visitor.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("laptop, late", await response.Content.ReadAsStringAsync());
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }

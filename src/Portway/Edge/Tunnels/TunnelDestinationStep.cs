@@ -14,7 +14,7 @@ namespace Portway.Edge.Tunnels;
 /// before any transform runs, so the forwarder sees an HTTP/2 variant of the cluster model for this one
 /// request, and the real one again after it (a retry may choose a server next).
 /// </summary>
-internal sealed class TunnelDestinationStep(RequestDelegate next)
+internal sealed class TunnelDestinationStep(RequestDelegate next, TunnelDrain drain)
 {
     private static readonly ConditionalWeakTable<ClusterModel, ClusterModel>.CreateValueCallback s_http2 = Http2Model;
     private readonly ConditionalWeakTable<ClusterModel, ClusterModel> _models = new();
@@ -34,6 +34,8 @@ internal sealed class TunnelDestinationStep(RequestDelegate next)
         // IReverseProxyFeature.Cluster has no setter: the forwarder sees a view of the feature
         // with the HTTP/2 model, and every other member reads and writes the real one.
         context.Features.Set<IReverseProxyFeature>(new Http2View(proxy, _models.GetValue(cluster, s_http2)));
+        // Counted so edge shutdown keeps the links open until this response is through.
+        using var _ = drain.Enter();
         try
         {
             await next(context);
