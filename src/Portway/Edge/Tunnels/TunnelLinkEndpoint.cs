@@ -69,7 +69,9 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
             request.Scheme, request.Host.Port, request.Host.Host));
         if (result.Session is not { } session)
         {
-            LogRefused(context.Connection.RemoteIpAddress?.ToString() ?? "?", result.Code!);
+            // An agent redialing while this edge drains is expected, not a warning.
+            if (result.Code == LinkErrorCodes.ShuttingDown) LogRefusedWhileStopping(context.Connection.RemoteIpAddress?.ToString() ?? "?");
+            else LogRefused(context.Connection.RemoteIpAddress?.ToString() ?? "?", result.Code!);
             await RefuseAsync(context, result.Status, result.Code!, result.Message!);
             return;
         }
@@ -132,4 +134,7 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
 
     [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Refused a tunnel link from {Remote}: {Code}")]
     private partial void LogRefused(string remote, string code);
+
+    [LoggerMessage(EventId = 611, Level = LogLevel.Debug, Message = "Refused a tunnel link from {Remote}: the edge is shutting down")]
+    private partial void LogRefusedWhileStopping(string remote);
 }
