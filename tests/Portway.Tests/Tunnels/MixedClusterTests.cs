@@ -11,17 +11,14 @@ namespace Portway.Tests.Tunnels;
 /// <summary>A file cluster whose destinations are a server and a tunnel name (a rack server plus a laptop).</summary>
 public sealed class MixedClusterTests
 {
-    private static string Config(Uri server, string extraCluster = "") => $"""
-        routes:
-          - id: web
-            cluster: mixed
-        clusters:
-          - id: mixed
-            destinations:
-              - url: {server}
-              - tunnel: laptop
-        {extraCluster}
-        """;
+    /// <summary>Route 'web' to cluster 'mixed' with these destination lines (and any further cluster keys).</summary>
+    private static string Config(string destinations, string more = "") =>
+        "routes:\n  - id: web\n    cluster: mixed\nclusters:\n  - id: mixed\n    destinations:\n"
+        + string.Concat(destinations.Split('\n').Select(l => "      " + l.Trim() + "\n"))
+        + (more.Length == 0 ? "" : string.Concat(more.Split('\n').Select(l => "    " + l.TrimEnd() + "\n")));
+
+    /// <summary>The usual pair: a server, then the tunnel 'laptop'.</summary>
+    private static string Config(Uri server) => Config($"- url: {server}\n- tunnel: laptop");
 
     [Fact]
     public async Task RoundRobin_SpreadsOverServerAndTunnel()
@@ -77,18 +74,10 @@ public sealed class MixedClusterTests
     [Fact]
     public async Task OnlyTunnelOffline_503NamesTheCluster()
     {
-        await using var edge = await TestEdge.StartAsync("""
-            routes:
-              - id: web
-                cluster: solo
-            clusters:
-              - id: solo
-                destinations:
-                  - tunnel: laptop
-            """);
+        await using var edge = await TestEdge.StartAsync(Config("- tunnel: laptop"));
         using var response = await edge.Client.GetAsync(new Uri(edge.Url, "/"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("solo", await response.Content.ReadAsStringAsync());
+        Assert.Contains("mixed", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -101,23 +90,8 @@ public sealed class MixedClusterTests
             if (ctx.Request.Path == "/health") ctx.Response.StatusCode = Volatile.Read(ref healthy) ? 200 : 500;
             return ctx.Response.WriteAsync("laptop");
         });
-        await using var edge = await TestEdge.StartAsync($"""
-            routes:
-              - id: web
-                cluster: mixed
-            clusters:
-              - id: mixed
-                destinations:
-                  - url: {server.Url}
-                  - tunnel: laptop
-                health:
-                  active:
-                    path: /health
-                    interval: 200ms
-                    timeout: 1s
-                    unhealthy_after: 1
-                    healthy_after: 1
-            """);
+        await using var edge = await TestEdge.StartAsync(Config($"- url: {server.Url}\n- tunnel: laptop",
+            "health:\n  active: { path: /health, interval: 200ms, timeout: 1s, unhealthy_after: 1, healthy_after: 1 }"));
         await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(laptop.Url, name: "laptop"));
         await Wait.UntilAsync(async () => await edge.Client.GetStringAsync(new Uri(edge.Url, "/")) == "laptop",
             because: "the healthy tunnel takes its share");
@@ -151,17 +125,7 @@ public sealed class MixedClusterTests
             await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", ctx.RequestAborted);
         }, configure: app => app.UseWebSockets());
         // The tunnel first in failover order, so the socket cannot land on the server by chance.
-        await using var edge = await TestEdge.StartAsync($"""
-            routes:
-              - id: web
-                cluster: mixed
-            clusters:
-              - id: mixed
-                destinations:
-                  - tunnel: laptop
-                  - url: {server.Url}
-                load_balancing: first_available
-            """);
+        await using var edge = await TestEdge.StartAsync(Config($"- tunnel: laptop\n- url: {server.Url}", "load_balancing: first_available"));
         await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(laptop.Url, name: "laptop"));
 
         using var ws = new ClientWebSocket();
@@ -185,17 +149,7 @@ public sealed class MixedClusterTests
             await gate.Task;
             await ctx.Response.WriteAsync("laptop, late");
         });
-        var edge = await TestEdge.StartAsync($"""
-            routes:
-              - id: web
-                cluster: mixed
-            clusters:
-              - id: mixed
-                destinations:
-                  - tunnel: laptop
-                  - url: {server.Url}
-                load_balancing: first_available
-            """);
+        var edge = await TestEdge.StartAsync(Config($"- tunnel: laptop\n- url: {server.Url}", "load_balancing: first_available"));
         await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(laptop.Url, name: "laptop"));
         using var client = new HttpClient();
 
