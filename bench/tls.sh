@@ -8,11 +8,12 @@
 #   bench/tls.sh              # 5 rounds, 10 s per measurement (~5 minutes)
 #   bench/tls.sh --quick      # 1 round of 3 s: checks the harness, not a measurement
 # Options: --rounds N (5), --duration S (10), --warm S (15), --handshake-conns N (16),
-#          --keepalive-conns N (64), --no-build (reuse bench/results/build/)
+#          --keepalive-conns N (64), --no-build (reuse bench/results/build/),
+#          --no-yarp (skip the bare YARP app terminating TLS, the .NET reference)
 # Results: bench/results/tls-<time>/ (runs.tsv, summary.md, each wrk output, process logs).
 . "$(dirname "$0")/lib.sh"
 
-rounds=5 duration=10 warm=15 hs_conns=16 ka_conns=64 build=1
+rounds=5 duration=10 warm=15 hs_conns=16 ka_conns=64 build=1 yarp=1
 while (($#)); do
   case $1 in
     --quick) rounds=1 duration=3 warm=5 ;;
@@ -22,6 +23,7 @@ while (($#)); do
     --handshake-conns) hs_conns=$2; shift ;;
     --keepalive-conns) ka_conns=$2; shift ;;
     --no-build) build=0 ;;
+    --no-yarp) yarp=0 ;;
     -h|--help) sed -n '2,/^# Results/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -34,6 +36,10 @@ if ((build)); then
   bench_log "building Portway (Release)"
   dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
     || { cat "$BENCH_OUT/build.log"; exit 1; }
+  if ((yarp)); then
+    dotnet build -c Release -nologo -v q -o "$build_dir/bare-yarp" "$BENCH_DIR/BareYarp/BareYarp.csproj" >> "$BENCH_OUT/build.log" 2>&1 \
+      || { cat "$BENCH_OUT/build.log"; exit 1; }
+  fi
 fi
 
 # One ECDSA P-256 certificate for both servers (the ACME default key type).
@@ -44,7 +50,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   echo "date: $(date -u +%FT%TZ)"
   echo "commit: $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src bench || echo ' (with uncommitted changes)')"
   echo "cpus: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "rounds: $rounds x ${duration}s; warm-up ${warm}s for Portway"
+  echo "rounds: $rounds x ${duration}s; warm-up ${warm}s for each .NET process"
   echo "handshake: wrk -t2 -c$hs_conns -H 'Connection: close'; keepalive: wrk -t2 -c$ka_conns"
   echo "certificate: ECDSA P-256; $(nginx -v 2>&1); $(openssl version); dotnet $(dotnet --version)"
 } > "$BENCH_OUT/meta.txt"
@@ -63,6 +69,13 @@ bench_start nginx nginx -c "$BENCH_OUT/nginx.conf" -g 'daemon off;'
 port[portway]=$(bench_free_port)
 bench_render "$BENCH_DIR/tls/portway.yaml" "$BENCH_OUT/portway.yaml" OUT="$BENCH_OUT" PORT="${port[portway]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port"
 bench_start portway "$build_dir/portway/portway" serve --config "$BENCH_OUT/portway.yaml"
+if ((yarp)); then
+  # The .NET reference: stock Kestrel terminating TLS with the same certificate, YARP forwarding.
+  names+=(yarp)
+  port[yarp]=$(bench_free_port)
+  bench_start yarp "$build_dir/bare-yarp/bare-yarp" --urls "https://127.0.0.1:${port[yarp]}" --origin "http://127.0.0.1:$origin_port" \
+    --Kestrel:Certificates:Default:Path "$BENCH_OUT/cert.pem" --Kestrel:Certificates:Default:KeyPath "$BENCH_OUT/key.pem"
+fi
 
 # Both must answer correctly over TLS 1.3 with HTTP/1.1 and HTTP/2 before anything is measured.
 expected=$(curl -sf "http://127.0.0.1:$origin_port/small")
@@ -81,8 +94,11 @@ for name in "${names[@]}"; do
   done
 done
 
-bench_warm "https://127.0.0.1:${port[portway]}/small" "$warm" 2 "$ka_conns"
-wrk -t2 -c"$hs_conns" -d5s -H 'Connection: close' "https://127.0.0.1:${port[portway]}/small" > /dev/null 2>&1 || true
+for name in "${names[@]}"; do
+  [[ $name == nginx ]] && continue
+  bench_warm "https://127.0.0.1:${port[$name]}/small" "$warm" 2 "$ka_conns"
+  wrk -t2 -c"$hs_conns" -d5s -H 'Connection: close' "https://127.0.0.1:${port[$name]}/small" > /dev/null 2>&1 || true
+done
 bench_warm "https://127.0.0.1:${port[nginx]}/small" 2 2 "$ka_conns"
 
 # bench_measure runs plain wrk; the handshake workload needs a header, so wrap wrk for it.
@@ -100,8 +116,8 @@ measure_handshake() {
 
 for ((round = 1; round <= rounds; round++)); do
   bench_log "round $round of $rounds"
-  for ((i = 0; i < 2; i++)); do
-    name=${names[$(((i + round - 1) % 2))]}
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    name=${names[$(((i + round - 1) % ${#names[@]}))]}
     measure_handshake "$name" "$round"
     bench_measure round="$round" proxy="$name" workload=keepalive -- "${BENCH_PID[$name]}" "https://127.0.0.1:${port[$name]}/small" "$duration" 2 "$ka_conns"
   done
