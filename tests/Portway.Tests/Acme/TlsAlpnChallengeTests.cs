@@ -17,13 +17,7 @@ public sealed class TlsAlpnChallengeTests
         using var ca = TestCertificates.CreateCa();
         using var fallback = TestCertificates.CreateLeaf(ca, "fallback", ["fallback.example.test"]);
         var (cert, key) = TestCertificates.WritePem(dir, "default", fallback);
-        await using var edge = await TlsEdge.StartAsync($"""
-            tls:
-              sites:
-                - default: true
-                  cert: {cert}
-                  key: {key}
-            """);
+        await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
         var challenges = edge.Host.Services.GetRequiredService<AcmeChallengeStore>();
         challenges.AddTlsAlpn01("new.example.test", TlsAlpnChallengeCertificate.Create("new.example.test", "token.thumbprint"));
 

@@ -25,13 +25,7 @@ public sealed class LinkTlsTests
         using var leaf = TestCertificates.CreateLeaf(ca, "edge", ["edge.example.test"]);
         var (cert, key) = TestCertificates.WritePem(dir, "edge", leaf);
         var caFile = TestCertificates.WriteCaPem(dir, "ca", ca);
-        await using var edge = await TlsEdge.StartAsync($"""
-            tls:
-              sites:
-                - default: true
-                  cert: {cert}
-                  key: {key}
-            """);
+        await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
         var url = edge.HttpsUrl();
 
         await HandshakeAsync(url, LinkTls.ClientOptions("edge.example.test", caFile));

@@ -56,13 +56,7 @@ public sealed class OcspStaplingTests
             }, because: "openssl ocsp listens");
 
             var (cert, key) = TestCertificates.WritePem(dir, "leaf", leaf, chain: ca);
-            await using var edge = await TlsEdge.StartAsync($"""
-                tls:
-                  sites:
-                    - default: true
-                      cert: {cert}
-                      key: {key}
-                """);
+            await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
 
             // .NET fetches the response in the background; handshakes staple it once it is there.
             var output = "";

@@ -16,6 +16,15 @@ internal static class TlsEdge
 
     public static Task<TestEdge> StartAsync(string yaml) => TestEdge.StartAsync(Listeners + yaml);
 
+    /// <summary>The common case: one certificate (PEM files) served as the default for every name.</summary>
+    public static Task<TestEdge> StartWithDefaultAsync(string cert, string key) => StartAsync($"""
+        tls:
+          sites:
+            - default: true
+              cert: {cert}
+              key: {key}
+        """);
+
     public static Uri HttpsUrl(this TestEdge edge) =>
         new(edge.Host.Addresses.First(a => a.Url.StartsWith("https://", StringComparison.Ordinal)).Url);
 }

@@ -18,13 +18,7 @@ public sealed class TlsVersionTests
         using var ca = TestCertificates.CreateCa();
         using var leaf = TestCertificates.CreateLeaf(ca, "a", ["a.example.test"], rsa: true);
         var (cert, key) = TestCertificates.WritePem(dir, "a", leaf);
-        await using var edge = await TlsEdge.StartAsync($"""
-            tls:
-              sites:
-                - default: true
-                  cert: {cert}
-                  key: {key}
-            """);
+        await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
         // SECLEVEL=0 lets the client offer TLS 1.0/1.1 at all (OpenSSL 3 refuses them by default),
         // so a failure here is the server's refusal, not the client's.
         var psi = new ProcessStartInfo(openssl, ["s_client", "-connect", $"127.0.0.1:{edge.HttpsUrl().Port}", "-servername", "a.example.test",

@@ -19,13 +19,7 @@ public sealed class TunnelTlsTests
         var (cert, key) = TestCertificates.WritePem(dir, "edge", leaf, ca);
         var caFile = TestCertificates.WriteCaPem(dir, "ca", ca);
         await using var origin = await TestOrigin.StartAsync("local", ctx => ctx.Response.WriteAsync("over tls link"));
-        await using var edge = await TlsEdge.StartAsync($"""
-            tls:
-              sites:
-                - default: true
-                  cert: {cert}
-                  key: {key}
-            """);
+        await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
         var https = edge.HttpsUrl();
         var edgeUrl = new Uri($"https://localhost:{https.Port}");
 
@@ -52,13 +46,7 @@ public sealed class TunnelTlsTests
         using var leaf = TestCertificates.CreateLeaf(ca, "edge", ["localhost"]);
         var (cert, key) = TestCertificates.WritePem(dir, "edge", leaf, ca);
         await using var origin = await TestOrigin.StartAsync("local");
-        await using var edge = await TlsEdge.StartAsync($"""
-            tls:
-              sites:
-                - default: true
-                  cert: {cert}
-                  key: {key}
-            """);
+        await using var edge = await TlsEdge.StartWithDefaultAsync(cert, key);
         var edgeUrl = new Uri($"https://localhost:{edge.HttpsUrl().Port}");
         // No --edge-ca and no --insecure: the test CA is not a system root, so the link must fail
         // and say why, and the agent must never come online.
