@@ -19,6 +19,9 @@ internal sealed record AgentOptions
 
     /// <summary>Accept any edge certificate (labs and tests only; the CLI warns).</summary>
     public bool Insecure { get; init; }
+
+    /// <summary>HTTP/1.1 Upgrade, HTTP/2 extended CONNECT, or auto (the first, falling back to the second on an HTTP/2-only listener).</summary>
+    public LinkTransport Link { get; init; } = LinkTransport.Auto;
     public ImmutableArray<AgentTunnelOptions> Tunnels { get; init; } = [];
 
     /// <summary>Links kept open; at least two, so one can die without a gap (and one is always an idle spare).</summary>

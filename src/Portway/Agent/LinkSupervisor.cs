@@ -28,6 +28,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
     private int _spares, _active, _dialing;
     private long _dialed;
     private ImmutableArray<TunnelGrant> _grants = [];
+    private volatile bool _preferHttp2;
 
     public LinkSupervisor(AgentOptions options, LinkListener listener, AgentStatus status)
     {
@@ -178,51 +179,102 @@ internal sealed class LinkSupervisor : IAsyncDisposable
 
     private async Task<Stream> DialOnceAsync(CancellationToken cancellationToken)
     {
-        var edge = _options.Edge;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream stream = null!;
+        var http2First = _options.Link == LinkTransport.Http2 || (_options.Link == LinkTransport.Auto && _preferHttp2);
+        UpgradeResponse? response = null;
+        Exception? failure = null;
         try
         {
-            // TCP keep-alive notices a silently vanished edge even before the standby silence limit.
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 2);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
-            await socket.ConnectAsync(new DnsEndPoint(edge.Host, edge.Port), timeout.Token);
-            stream = new NetworkStream(socket, ownsSocket: true);
+            response = http2First ? await DialHttp2Async(timeout.Token) : await DialHttp1Async(timeout.Token);
+        }
+        catch (Exception e) when (_options.Link == LinkTransport.Auto && IsWrongProtocol(e))
+        {
+            failure = e;
+        }
+        if (_options.Link == LinkTransport.Auto && (failure is not null || !FromPortway(response!)))
+        {
+            // auto: the listener speaks the other HTTP version (Kestrel answers an HTTP/1.1 request
+            // on a `protocols: http2` listener with a plain 400); try it, and remember what worked
+            // so later dials go straight there.
+            try
+            {
+                var other = http2First ? await DialHttp1Async(timeout.Token) : await DialHttp2Async(timeout.Token);
+                if (FromPortway(other)) _preferHttp2 = !http2First;
+                if (FromPortway(other) || response is null) response = other;
+            }
+            catch (Exception e) when (IsWrongProtocol(e))
+            {
+                // Keep the first answer (or failure): it says best what is listening there.
+            }
+        }
+        if (response is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure!);
+        if (response.Link is null)
+        {
+            var message = response.Body.Length > 0 ? response.Body : $"the edge answered {response.StatusCode} {response.Reason}";
+            throw new LinkRefusedException(response.StatusCode, response.Header(LinkProtocol.ErrorHeader), message);
+        }
+        var grants = ImmutableArray.CreateBuilder<TunnelGrant>();
+        foreach (var value in response.HeaderValues(LinkProtocol.GrantHeader))
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (TunnelGrant.TryParse(part, out var grant)) grants.Add(grant);
+            }
+        }
+        lock (_gate) _grants = grants.ToImmutable();
+        _status.SetGrants(_grants);
+        return response.Link;
+    }
+
+    /// <summary>The link request over HTTP/1.1 (Upgrade), on a connection of its own.</summary>
+    private async Task<UpgradeResponse> DialHttp1Async(CancellationToken cancellationToken)
+    {
+        var edge = _options.Edge;
+        var stream = await LinkSocket.ConnectAsync(new DnsEndPoint(edge.Host, edge.Port), cancellationToken);
+        try
+        {
             if (edge.Scheme == "https")
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = tls;
-                await tls.AuthenticateAsClientAsync(LinkTls.ClientOptions(edge.IdnHost, _options.EdgeCaFile, _options.Insecure), timeout.Token);
+                await tls.AuthenticateAsClientAsync(LinkTls.ClientOptions(edge.IdnHost, _options.EdgeCaFile, _options.Insecure), cancellationToken);
             }
-            var response = await UpgradeClient.SendAsync(stream, edge.IsDefaultPort ? edge.IdnHost : $"{edge.IdnHost}:{edge.Port}", Headers(), timeout.Token);
-            if (response.StatusCode != 101)
-            {
-                var message = response.Body.Length > 0 ? response.Body : $"the edge answered {response.StatusCode} {response.Reason}";
-                throw new LinkRefusedException(response.StatusCode, response.Header(LinkProtocol.ErrorHeader), message);
-            }
-            var grants = ImmutableArray.CreateBuilder<TunnelGrant>();
-            foreach (var value in response.HeaderValues(LinkProtocol.GrantHeader))
-            {
-                foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (TunnelGrant.TryParse(part, out var grant)) grants.Add(grant);
-                }
-            }
-            lock (_gate) _grants = grants.ToImmutable();
-            _status.SetGrants(_grants);
-            return response.Link!;
+            var response = await UpgradeClient.SendAsync(stream, edge.IsDefaultPort ? edge.IdnHost : $"{edge.IdnHost}:{edge.Port}", Headers(), cancellationToken);
+            if (response.StatusCode != 101) await stream.DisposeAsync();
+            return response;
         }
         catch
         {
-            if (stream is not null) await stream.DisposeAsync();
-            else socket.Dispose();
+            await stream.DisposeAsync();
             throw;
         }
     }
+
+    /// <summary>The link request over HTTP/2 (extended CONNECT), on a connection of its own, with the same socket and TLS options.</summary>
+    private Task<UpgradeResponse> DialHttp2Async(CancellationToken cancellationToken)
+    {
+        var edge = _options.Edge;
+        var tls = edge.Scheme == "https" ? LinkTls.ClientOptions(edge.IdnHost, _options.EdgeCaFile, _options.Insecure) : null;
+        return Http2LinkClient.SendAsync(edge, tls, static (context, ct) => LinkSocket.ConnectAsync(context.DnsEndPoint, ct), Headers(), cancellationToken);
+    }
+
+    /// <summary>A link, or a refusal a Portway edge wrote (it always names a code); anything else came from something that is not the link endpoint.</summary>
+    private static bool FromPortway(UpgradeResponse response) => response.Link is not null || response.Header(LinkProtocol.ErrorHeader) is not null;
+
+    /// <summary>
+    /// Failures that mean "this listener speaks the other HTTP version", not "the edge is down":
+    /// HTTP/1.1 text to an HTTP/2-only listener gets a GOAWAY or a close instead of a status line;
+    /// an HTTP/2 preface to an HTTP/1.1 listener gets a 400 or a close; ALPN without h2 fails version negotiation.
+    /// </summary>
+    private static bool IsWrongProtocol(Exception e) => e switch
+    {
+        InvalidDataException or EndOfStreamException => true,
+        HttpRequestException h => h.HttpRequestError is HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError
+            or HttpRequestError.VersionNegotiationError or HttpRequestError.ExtendedConnectNotSupported or HttpRequestError.ResponseEnded,
+        IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset } } => true,
+        _ => false,
+    };
 
     private List<KeyValuePair<string, string>> Headers()
     {

@@ -15,7 +15,7 @@ internal static class AgentRunner
     public const int ExitRefused = 3;
 
     /// <summary>Connection flags; null/false = take the user config's value or the default.</summary>
-    public sealed record Connection(string? Edge, string? Token, string? Inspect, string? EdgeCa, bool Insecure);
+    public sealed record Connection(string? Edge, string? Token, string? Inspect, string? EdgeCa, bool Insecure, string? Link = null);
 
     public static async Task<int> RunAsync(Connection flags, ImmutableArray<AgentTunnelOptions> tunnels, List<string> errors, CancellationToken cancellationToken, AgentConfigLoader.AgentFile? file = null)
     {
@@ -45,6 +45,14 @@ internal static class AgentRunner
         if (!AgentTunnelSpec.TryParseInspect(inspectExplicit ?? DefaultInspect, out var inspect, out var inspectError)) errors.Add("--inspect: " + inspectError);
         var edgeCa = flags.EdgeCa ?? file.EdgeCa;
         var insecure = flags.Insecure || file.Insecure;
+        var link = flags.Link switch
+        {
+            null or "auto" => LinkTransport.Auto,
+            "http1" => LinkTransport.Http1,
+            "http2" => LinkTransport.Http2,
+            _ => (LinkTransport?)null,
+        };
+        if (link is null) errors.Add($"--link: '{flags.Link}' is not a link mode; use auto, http1 or http2");
         if (edge.Scheme == "https")
         {
             try
@@ -66,7 +74,7 @@ internal static class AgentRunner
             Console.Error.WriteLine($"portway: no token given for {edge}; an edge on another machine requires one (--token, $PORTWAY_TOKEN, or `portway token add TOKEN`).");
 
         if (insecure) Console.Error.WriteLine("portway: WARNING: --insecure: the edge's certificate is not checked; anyone on the network path can read and change this tunnel's traffic.");
-        var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect, EdgeCaFile = edgeCa, Insecure = insecure };
+        var options = new AgentOptions { Edge = edge, Token = token, Tunnels = tunnels, Inspect = inspect, EdgeCaFile = edgeCa, Insecure = insecure, Link = link ?? LinkTransport.Auto };
         if (inspectExplicit is null && inspect is not null) options = options with { Inspect = Agent.Inspector.InspectorAddress.FirstFree(inspect) };
         await using var agent = AgentHost.Create(options);
         using var screen = new StatusScreen(agent, Console.Out, interactive: !Console.IsOutputRedirected);

@@ -10,8 +10,8 @@ using Yarp.ReverseProxy;
 namespace Portway.Edge.Tunnels;
 
 /// <summary>
-/// Serves <see cref="LinkProtocol.Path"/>: checks the token, claims names, answers 101 with the
-/// grants, and keeps the request alive as long as the link lives (Kestrel closes an upgraded
+/// Serves <see cref="LinkProtocol.Path"/>: checks the token, claims names, answers 101 (HTTP/1.1
+/// Upgrade) or 200 (HTTP/2 extended CONNECT) with the grants, and keeps the request alive as long as the link lives (Kestrel closes an upgraded
 /// connection when its request ends). Refusals are plain text an agent prints as is.
 /// </summary>
 internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry registry, IProxyStateLookup proxyState, TimeProvider time, ILogger<TunnelLinkEndpoint> logger)
@@ -25,10 +25,16 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
             await RefuseAsync(context, 404, LinkErrorCodes.Disabled, "Tunnels are disabled on this edge (tunnels.enabled: false).");
             return;
         }
+        // Two doors to the same link: an HTTP/1.1 Upgrade (RFC 9110 §7.8), or on a listener that
+        // speaks only HTTP/2 an extended CONNECT (RFC 8441 §4) with the same token as :protocol.
+        // Only the handshake differs; from the accepted stream on, both run the code below.
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
-        if (upgrade is not { IsUpgradableRequest: true } || !request.Headers.Upgrade.ToString().Contains(LinkProtocol.UpgradeToken, StringComparison.OrdinalIgnoreCase))
+        var connect = context.Features.Get<IHttpExtendedConnectFeature>();
+        var isConnect = connect is { IsExtendedConnect: true } && string.Equals(connect.Protocol, LinkProtocol.UpgradeToken, StringComparison.OrdinalIgnoreCase);
+        if (!isConnect && (upgrade is not { IsUpgradableRequest: true } || !request.Headers.Upgrade.ToString().Contains(LinkProtocol.UpgradeToken, StringComparison.OrdinalIgnoreCase)))
         {
-            context.Response.Headers.Upgrade = LinkProtocol.UpgradeToken;
+            // Upgrade is a connection-specific header, not allowed in HTTP/2 responses (RFC 9113 §8.2.2).
+            if (!HttpProtocol.IsHttp2(request.Protocol)) context.Response.Headers.Upgrade = LinkProtocol.UpgradeToken;
             await RefuseAsync(context, 426, LinkErrorCodes.BadRequest,
                 "This is the Portway tunnel endpoint; agents connect here. Start one with: portway http 3000 --edge " + request.Scheme + "://" + request.Host);
             return;
@@ -88,7 +94,8 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
             if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate) minRate.MinDataRate = null;
             if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } minResponseRate) minResponseRate.MinDataRate = null;
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody) maxBody.MaxRequestBodySize = null;
-            stream = await upgrade.UpgradeAsync();
+            // RFC 8441 §5: a 2xx answers the CONNECT; the stream's DATA frames are the link from here on.
+            stream = isConnect ? await connect!.AcceptAsync() : await upgrade!.UpgradeAsync();
         }
         catch
         {
@@ -125,7 +132,8 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
         // A sized body and a closed connection: the agent reads the message and the link attempt is over.
         var body = System.Text.Encoding.UTF8.GetBytes(message + "\n");
         context.Response.ContentLength = body.Length;
-        context.Response.Headers.Connection = "close";
+        // Not in HTTP/2: it has no Connection header (RFC 9113 §8.2.2); the stream just ends.
+        if (!HttpProtocol.IsHttp2(context.Request.Protocol)) context.Response.Headers.Connection = "close";
         return context.Response.Body.WriteAsync(body).AsTask();
     }
 
