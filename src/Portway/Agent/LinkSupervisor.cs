@@ -203,9 +203,10 @@ internal sealed class LinkSupervisor : IAsyncDisposable
                 if (FromPortway(other)) _preferHttp2 = !http2First;
                 if (FromPortway(other) || response is null) response = other;
             }
-            catch (Exception e) when (IsWrongProtocol(e))
+            catch (Exception)
             {
-                // Keep the first answer (or failure): it says best what is listening there.
+                // Keep the first answer (or failure): it says best what is listening there, and a
+                // certificate problem is reported the same whichever version was tried first.
             }
         }
         if (response is null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure!);
@@ -265,11 +266,15 @@ internal sealed class LinkSupervisor : IAsyncDisposable
     /// <summary>
     /// Failures that mean "this listener speaks the other HTTP version", not "the edge is down":
     /// HTTP/1.1 text to an HTTP/2-only listener gets a GOAWAY or a close instead of a status line;
-    /// an HTTP/2 preface to an HTTP/1.1 listener gets a 400 or a close; ALPN without h2 fails version negotiation.
+    /// an HTTP/2 preface to an HTTP/1.1 listener gets a 400 or a close; ALPN without h2 fails version negotiation,
+    /// and ALPN offering only http/1.1 to an h2-only listener fails the handshake.
     /// </summary>
     private static bool IsWrongProtocol(Exception e) => e switch
     {
         InvalidDataException or EndOfStreamException => true,
+        // TLS with ALPN and no common protocol ends in a no_application_protocol alert (RFC 7301 §3.2),
+        // which .NET does not tell apart portably from other handshake failures; the retry costs one handshake.
+        AuthenticationException => true,
         HttpRequestException h => h.HttpRequestError is HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError
             or HttpRequestError.VersionNegotiationError or HttpRequestError.ExtendedConnectNotSupported or HttpRequestError.ResponseEnded,
         IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset } } => true,

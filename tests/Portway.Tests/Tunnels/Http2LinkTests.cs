@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Portway.Agent;
 using Portway.Protocol;
 using Portway.Tests.Infrastructure;
+using Portway.Tests.Tls;
 using Xunit;
 
 namespace Portway.Tests.Tunnels;
@@ -94,6 +95,28 @@ public sealed class Http2LinkTests
         Assert.True(overHttp2.Permanent);
     }
 
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("http2")]
+    public async Task Cli_BadTokenOnH2cOnlyListener_ExitsThreeWithSameMessage(string link)
+    {
+        await using var edge = await TestEdge.StartAsync(H2cOnly + TunnelLifecycleTests.TokenConfig("alice", "right"));
+
+        var (exit, _, stderr) = await PortwayProcess.RunAsync("http", "3000", "--edge", edge.Url.ToString(), "--token", "wrong", "--link", link, "--inspect", "false");
+
+        Assert.Equal(3, exit);
+        Assert.Contains("refused the tunnel: The token is not valid on this edge", stderr);
+    }
+
+    [Fact]
+    public async Task Cli_UnknownLinkMode_ExitsTwoNamingTheFlag()
+    {
+        var (exit, _, stderr) = await PortwayProcess.RunAsync("http", "3000", "--link", "h3", "--inspect", "false");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--link: 'h3' is not a link mode; use auto, http1 or http2", stderr);
+    }
+
     [Fact]
     public async Task Link_Http1ModeOnH2cOnlyListener_NeverComesOnline()
     {
@@ -133,6 +156,40 @@ public sealed class Http2LinkTests
             if (BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(i)) == 0x8) enabled = BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(i + 2)) == 1;
         }
         Assert.True(enabled, "SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 in the edge's SETTINGS");
+    }
+
+    [Fact]
+    public async Task Link_HttpsListenerWithAlpnH2Only_AutoWithCustomCa_TunnelWorks()
+    {
+        var dir = TestCertificates.TempDir();
+        using var ca = TestCertificates.CreateCa();
+        using var leaf = TestCertificates.CreateLeaf(ca, "edge", ["localhost"]);
+        var (cert, key) = TestCertificates.WritePem(dir, "edge", leaf, ca);
+        var caFile = TestCertificates.WriteCaPem(dir, "ca", ca);
+        await using var origin = await TestOrigin.StartAsync("local", ctx => ctx.Response.WriteAsync("over h2 tls link"));
+        await using var edge = await TestEdge.StartAsync($"""
+            listeners:
+              - name: h1
+                url: http://127.0.0.1:0
+              - name: h2tls
+                url: https://127.0.0.1:0
+                protocols: http2
+            tls:
+              sites:
+                - default: true
+                  cert: {cert}
+                  key: {key}
+            """);
+        var link = new Uri($"https://localhost:{Listener(edge, "h2tls").Port}");
+
+        // The link's TLS options (here the custom CA) must apply to the HTTP/2 dial as well.
+        await using var agent = await TestAgent.StartAsync(new AgentOptions { Edge = link, EdgeCaFile = caFile, Tunnels = [TestAgent.Http(origin.Url)] });
+        using var client = TunnelClient.Create();
+        var visitor = new UriBuilder(agent.Url) { Scheme = "http", Port = Listener(edge, "h1").Port }.Uri;
+        var response = await client.GetAsync(visitor);
+
+        await TunnelAssert.StatusAsync(HttpStatusCode.OK, response);
+        Assert.Equal("over h2 tls link", await response.Content.ReadAsStringAsync());
     }
 
     internal static HttpRequestMessage H2(HttpMethod method, Uri url) =>
