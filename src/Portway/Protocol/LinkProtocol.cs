@@ -2,7 +2,8 @@ namespace Portway.Protocol;
 
 /// <summary>
 /// The tunnel link's wire constants, in the order they are used (docs/protocol.md has the table).
-/// The whole control protocol is the HTTP/1.1 upgrade below plus two standby bytes; everything
+/// The whole control protocol is the HTTP/1.1 upgrade below (or, on an HTTP/2-only listener, an
+/// extended CONNECT with the same token as <c>:protocol</c>, RFC 8441) plus two standby bytes; everything
 /// after activation is plain HTTP/2 (RFC 9113) with the edge as client and the agent as server.
 /// </summary>
 internal static class LinkProtocol
@@ -11,7 +12,7 @@ internal static class LinkProtocol
     public const string Path = "/_portway/link";
 
     /// <summary>
-    /// HTTP/1.1 upgrade token (RFC 9110 §7.8). A raw upgrade, not WebSocket: the prototype measured
+    /// HTTP/1.1 upgrade token (RFC 9110 §7.8), and the <c>:protocol</c> of the HTTP/2 extended CONNECT. A raw upgrade, not WebSocket: the prototype measured
     /// WebSocket framing at ≈7% of tunnel throughput, and after the 101 nothing but HTTP/2 frames flow.
     /// </summary>
     public const string UpgradeToken = "portway-link/1";
