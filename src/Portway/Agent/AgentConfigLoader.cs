@@ -12,11 +12,11 @@ namespace Portway.Agent;
 /// </summary>
 internal static class AgentConfigLoader
 {
-    private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "inspect", "tunnels"];
+    private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "inspect", "link", "tunnels"];
     private static readonly string[] TunnelKeys =
         ["proto", "addr", "name", "remote_port", "host_header", "basic_auth", "allow_cidr", "deny_cidr", "request_header_add", "response_header_remove"];
 
-    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false)
+    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false, string? Link = null)
     {
         public static readonly AgentFile Empty = new(null, null, null, []);
     }
@@ -58,8 +58,10 @@ internal static class AgentConfigLoader
         var edgeCa = top.String("edge_ca");
         if (edgeCa is not null && !Path.IsPathRooted(edgeCa)) edgeCa = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", edgeCa));
         var insecure = top.Bool("insecure") ?? false;
+        // Same values as the --link flag (docs/tunnels.md); the flag wins over the file.
+        var link = top.Enum("link", ["auto", "http1", "http2"]);
         if (context.Errors.Count > 0) throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
-        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable(), edgeCa, insecure);
+        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable(), edgeCa, insecure, link);
     }
 
     private static AgentTunnelOptions? ReadTunnel(YamlSection s, string id)

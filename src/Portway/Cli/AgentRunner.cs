@@ -45,7 +45,7 @@ internal static class AgentRunner
         if (!AgentTunnelSpec.TryParseInspect(inspectExplicit ?? DefaultInspect, out var inspect, out var inspectError)) errors.Add("--inspect: " + inspectError);
         var edgeCa = flags.EdgeCa ?? file.EdgeCa;
         var insecure = flags.Insecure || file.Insecure;
-        var link = flags.Link switch
+        var link = (flags.Link ?? file.Link) switch
         {
             null or "auto" => LinkTransport.Auto,
             "http1" => LinkTransport.Http1,

@@ -15,6 +15,7 @@ public sealed class AgentConfigTests
         var file = AgentConfigLoader.Parse("""
             edge: https://edge.example.com
             token: abc
+            link: http2
             tunnels:
               web:
                 proto: http
@@ -32,6 +33,7 @@ public sealed class AgentConfigTests
             """, "agent.yaml");
 
         Assert.Equal(new Uri("https://edge.example.com"), file.Edge);
+        Assert.Equal("http2", file.Link);
         Assert.Equal(2, file.Tunnels.Length);
         var web = file.Tunnels[0];
         Assert.Equal(("web", TunnelKind.Http, "http://localhost:3000/", "blog", "rewrite"), (web.Id, web.Kind, web.Target.ToString(), web.Name, web.HostHeader));
@@ -44,6 +46,7 @@ public sealed class AgentConfigTests
     public void Parse_Errors_ReportedWithLineAndColumn()
     {
         var e = Assert.Throws<ConfigException>(() => AgentConfigLoader.Parse("""
+            link: h3
             tunnels:
               web:
                 proto: htp
@@ -53,10 +56,11 @@ public sealed class AgentConfigTests
             """, "agent.yaml"));
 
         var text = string.Join("\n", e.Errors);
-        Assert.Contains("agent.yaml:3:12: tunnels.web.proto: 'htp' is not allowed (did you mean 'http'?)", text);
-        Assert.Contains("agent.yaml:4:11: tunnels.web.addr: '99999' is not a port", text);
-        Assert.Contains("agent.yaml:5:18: tunnels.web.basic_auth: 'nocolon' is not USER:PASSWORD", text);
-        Assert.Contains("agent.yaml:6:5: tunnels.web.alow_cidr: unknown key; did you mean 'allow_cidr'?", text);
+        Assert.Contains("agent.yaml:1:7: link: 'h3' is not allowed", text);
+        Assert.Contains("agent.yaml:4:12: tunnels.web.proto: 'htp' is not allowed (did you mean 'http'?)", text);
+        Assert.Contains("agent.yaml:5:11: tunnels.web.addr: '99999' is not a port", text);
+        Assert.Contains("agent.yaml:6:18: tunnels.web.basic_auth: 'nocolon' is not USER:PASSWORD", text);
+        Assert.Contains("agent.yaml:7:5: tunnels.web.alow_cidr: unknown key; did you mean 'allow_cidr'?", text);
     }
 
     [Fact]
