@@ -11,9 +11,8 @@ namespace Portway.Edge.Tunnels;
 /// the edge's HTTP/2 client, which then owns every read and write. Disposed exactly once, by
 /// whoever finishes with it first; disposal aborts the underlying connection and frees the slot.
 /// </summary>
-internal sealed class EdgeLink : Stream
+internal sealed class EdgeLink : Protocol.DelegatingStream
 {
-    private readonly Stream _inner;
     private readonly HttpContext _context;
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -21,9 +20,8 @@ internal sealed class EdgeLink : Stream
     private readonly TaskCompletionSource<bool> _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time)
+    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time) : base(inner)
     {
-        _inner = inner;
         _context = context;
         _time = time;
         Session = session;
@@ -44,7 +42,7 @@ internal sealed class EdgeLink : Stream
         var tx = new byte[1];
         try
         {
-            var read = _inner.ReadAsync(rx).AsTask();
+            var read = Inner.ReadAsync(rx).AsTask();
             // A ping not answered by the next tick means the agent is gone: dead within two intervals (10 s).
             var awaitingPong = false;
             var interval = LinkProtocol.StandbyPingInterval;
@@ -59,14 +57,14 @@ internal sealed class EdgeLink : Stream
                     if (await read == 0) break; // the agent went away
                     if (rx[0] != LinkProtocol.Ping) break; // protocol violation: only pongs are expected in standby
                     awaitingPong = false;
-                    read = _inner.ReadAsync(rx).AsTask();
+                    read = Inner.ReadAsync(rx).AsTask();
                     continue;
                 }
                 if (winner == _activationRequested.Task)
                 {
                     tx[0] = LinkProtocol.Activate;
-                    await _inner.WriteAsync(tx);
-                    await _inner.FlushAsync();
+                    await Inner.WriteAsync(tx);
+                    await Inner.FlushAsync();
                     // Pongs may still be in flight; the agent's answer to Activate is the last standby byte.
                     using var timeout = new CancellationTokenSource(ActivationTimeout, _time);
                     var answered = false;
@@ -75,7 +73,7 @@ internal sealed class EdgeLink : Stream
                         var n = await read.WaitAsync(timeout.Token);
                         if (n == 0) break;
                         if (rx[0] == LinkProtocol.Activate) answered = true;
-                        else read = _inner.ReadAsync(rx).AsTask();
+                        else read = Inner.ReadAsync(rx).AsTask();
                     }
                     if (!answered) break;
                     _activated.TrySetResult(true);
@@ -83,8 +81,8 @@ internal sealed class EdgeLink : Stream
                 }
                 if (awaitingPong) break; // the last ping went unanswered for a whole interval
                 tx[0] = LinkProtocol.Ping;
-                await _inner.WriteAsync(tx);
-                await _inner.FlushAsync();
+                await Inner.WriteAsync(tx);
+                await Inner.FlushAsync();
                 awaitingPong = true;
             }
         }
@@ -105,23 +103,6 @@ internal sealed class EdgeLink : Stream
         return _activated.Task;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.ReadAsync(buffer, offset, count, cancellationToken);
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _inner.WriteAsync(buffer, cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -137,7 +118,7 @@ internal sealed class EdgeLink : Stream
         }
         try
         {
-            _inner.Dispose();
+            Inner.Dispose();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
