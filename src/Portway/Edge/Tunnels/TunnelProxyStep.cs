@@ -10,25 +10,24 @@ namespace Portway.Edge.Tunnels;
 /// an immediate 503 that says so (not a wait, not a generic "no healthy server"), and a link that
 /// fails before the response started gets a 502 that names the tunnel.
 /// </summary>
-internal static class TunnelProxyStep
+internal sealed class TunnelProxyStep(RequestDelegate next, TunnelDrain drain)
 {
-    public static async Task InvokeAsync(HttpContext context, Func<Task> next, TunnelDrain drain)
+    public Task InvokeAsync(HttpContext context)
     {
+        // Every proxied request passes here: clusters that are not tunnels go on without an
+        // async frame or a closure.
         var proxy = context.GetReverseProxyFeature();
         var metadata = proxy.Cluster.Config.Metadata;
-        if (metadata is null || !metadata.TryGetValue(TunnelMetadata.Name, out var name))
-        {
-            await next();
-            return;
-        }
-        if (proxy.AvailableDestinations.Count == 0)
-        {
-            await OfflineAsync(context);
-            return;
-        }
+        if (metadata is null || !metadata.ContainsKey(TunnelMetadata.Name)) return next(context);
+        if (proxy.AvailableDestinations.Count == 0) return OfflineAsync(context);
+        return ForwardAsync(context);
+    }
+
+    private async Task ForwardAsync(HttpContext context)
+    {
         using (drain.Enter())
         {
-            await next();
+            await next(context);
         }
         if (context.Response.HasStarted || context.Features.Get<IForwarderErrorFeature>() is not { } error) return;
         switch (error.Error)

@@ -40,8 +40,7 @@ internal static class TunnelsExtensions
     /// <summary>Offline and link-failure pages for tunnel clusters, and offline tunnel destinations of file clusters left out, before load balancing.</summary>
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
-        var drain = proxy.ApplicationServices.GetRequiredService<TunnelDrain>();
-        proxy.Use((context, next) => TunnelProxyStep.InvokeAsync(context, next, drain));
+        proxy.UseMiddleware<TunnelProxyStep>();
         proxy.UseMiddleware<TunnelDestinationFilter>();
         return proxy;
     }
