@@ -25,14 +25,15 @@ public sealed class EdgeLinkTests
         var standby = link.RunStandbyAsync();
 
         // The agent side never answers, like a frozen or partitioned agent (no FIN ever arrives).
+        // One fake second per poll: between polls the standby loop runs on the real socket.
         var advanced = TimeSpan.Zero;
-        while (!standby.IsCompleted && advanced < TimeSpan.FromSeconds(30))
+        await Wait.UntilAsync(() =>
         {
+            if (standby.IsCompleted) return true;
             time.Advance(TimeSpan.FromSeconds(1));
             advanced += TimeSpan.FromSeconds(1);
-            await Task.Delay(5); // let the standby loop run on the real socket between fake-clock ticks
-        }
-        await standby.WaitAsync(TimeSpan.FromSeconds(5));
+            return false;
+        }, because: "the edge closes a spare whose agent never answers");
 
         Assert.True(link.IsClosed);
         Assert.False(session.IsOnline);
@@ -55,11 +56,15 @@ public sealed class EdgeLinkTests
         var standby = link.RunStandbyAsync();
         var agent = Portway.Agent.StandbyResponder.WaitForActivationAsync(agentSide, CancellationToken.None);
 
-        for (var i = 0; i < 30; i++)
+        // Thirty fake seconds, one per poll, with the loops running on the real socket between polls.
+        var ticks = 0;
+        await Wait.UntilAsync(() =>
         {
+            if (link.IsClosed || ticks == 30) return true;
             time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(5); // let the loops run on the real socket between fake-clock ticks
-        }
+            ticks++;
+            return false;
+        }, because: "thirty seconds of answered pings pass");
         Assert.False(link.IsClosed);
 
         var taken = await session.TakeLinkAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
