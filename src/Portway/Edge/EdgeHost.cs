@@ -55,6 +55,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddPortwayTls();
+        // routes[].timeout maps to YARP's RouteConfig.Timeout, which ASP.NET Core's request-timeouts
+        // middleware enforces; without it YARP answers every request on such a route with a 500.
+        builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = null);
         builder.Services.AddPortwayCache(config.Cache);
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
         builder.Services.AddPortwayLoadBalancing();
@@ -102,6 +105,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         app.UseMiddleware<AccessMiddleware>();
         // 3d. Routes that require a visitor certificate (mTLS) check it once the route is known.
         app.UseMiddleware<ClientCertificateMiddleware>();
+        // 3e. routes[].timeout: the whole request (guards excluded) within the route's limit, else
+        //     504. Needs the matched endpoint, so after routing; only routes with a timeout pay for it.
+        app.UseRequestTimeouts();
         // 4. Pages for errors YARP produced (502/503/504), after the proxy has run.
         app.UseMiddleware<ProxyErrorPageMiddleware>();
         // 5. Routes from the config: retries, affinity, load balancing, passive health, then the forwarder.

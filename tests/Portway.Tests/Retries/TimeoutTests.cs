@@ -33,6 +33,37 @@ public sealed class TimeoutTests
     }
 
     [Fact]
+    public async Task Get_RouteTimeoutElapses_504PageNamesTheRoute()
+    {
+        await using var slow = await TestOrigin.StartAsync("slow", async ctx =>
+        {
+            if (ctx.Request.Path == "/fast") { await ctx.Response.WriteAsync("fast"); return; }
+            await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted);
+            await ctx.Response.WriteAsync("late");
+        });
+        await using var edge = await TestEdge.StartAsync($"""
+            routes:
+              - id: api
+                cluster: app
+                timeout: 300ms
+            clusters:
+              - id: app
+                destinations: [{slow.Url}]
+            """);
+
+        // A request within the limit is answered (a route with a timeout once answered every request with a 500).
+        using var fast = await edge.Client.GetAsync("/fast");
+        Assert.Equal(HttpStatusCode.OK, fast.StatusCode);
+        Assert.Equal("fast", await fast.Content.ReadAsStringAsync());
+
+        using var response = await edge.Client.GetAsync("/slow");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("Route 'api'", body);
+        Assert.Contains("routes[].timeout", body);
+    }
+
+    [Fact]
     public async Task Get_NothingListening_502PageSaysConnectionRefused()
     {
         await using var edge = await TestEdge.StartAsync(Cluster.Yaml([$"http://127.0.0.1:{Cluster.DeadPort()}/"]));

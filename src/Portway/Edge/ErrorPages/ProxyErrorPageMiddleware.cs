@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -56,6 +57,14 @@ internal sealed class ProxyErrorPageMiddleware(RequestDelegate next)
                 await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
                     $"Could not get a response from {destination} (cluster '{cluster}'): {Describe(error.Exception)}",
                     "Check that the server is running and listening on that address.");
+                break;
+            // routes[].timeout fired: ASP.NET Core's request-timeouts middleware cancelled the request,
+            // which YARP can only see as a cancellation (and would answer 400, "the client went away").
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+                when context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true:
+                await ErrorPage.WriteAsync(context, 504, "Gateway Timeout",
+                    $"Route '{proxy.Route.Config.RouteId}' did not finish within its timeout ({proxy.Route.Config.Timeout?.TotalSeconds:0.###} s) waiting for {destination} (cluster '{cluster}').",
+                    "Raise routes[].timeout if requests on this route are slow on purpose.");
                 break;
             case ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled:
                 // The client went away or sent a broken body: nothing useful to send back.
