@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Edge.Metrics;
 using Portway.Edge.Routing;
 
 namespace Portway.Edge;
@@ -10,7 +11,7 @@ namespace Portway.Edge;
 /// clusters atomically (YARP switches between requests, nothing in flight is dropped); an invalid
 /// one is logged with every error and the running config stays.
 /// </summary>
-internal sealed partial class ConfigReloader(string? path, EdgeState state, PortwayProxyConfigProvider proxyConfig, ILogger<ConfigReloader> logger) : IDisposable
+internal sealed partial class ConfigReloader(string? path, EdgeState state, PortwayProxyConfigProvider proxyConfig, ReloadMetrics metrics, ILogger<ConfigReloader> logger) : IDisposable
 {
     // Editors save in several steps (truncate, write, rename); wait for the burst to settle.
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
@@ -44,20 +45,43 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
 
     private void Schedule() => _timer?.Change(Debounce, Timeout.InfiniteTimeSpan);
 
+    /// <summary>The errors of the last rejected reload (null after a successful one); for tests and diagnostics.</summary>
+    public IReadOnlyList<ConfigError>? LastErrors { get; private set; }
+
+    /// <summary>
+    /// Runs on a timer or signal thread, where an escaping exception would end the process and take
+    /// every site and tunnel down with it: whatever the file holds, this logs and keeps serving.
+    /// </summary>
     public void ReloadFromFile()
     {
         if (path is null) return;
-        PortwayConfig next;
         try
         {
-            next = ConfigLoader.LoadFile(path);
+            var text = YamlFile.ReadText(path);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                // Some editors truncate before they write; applied, it would be "no routes" (404 for all).
+                Reject(path, [new ConfigError(path, 1, 1, "", "the file is empty; keeping the running config (an empty config is only accepted at start-up)")]);
+                return;
+            }
+            Apply(ConfigLoader.Parse(text, path));
         }
         catch (ConfigException e)
         {
-            LogReloadRejected(path, e.Errors.Count, string.Join(Environment.NewLine, e.Errors));
-            return;
+            Reject(path, e.Errors);
         }
-        Apply(next);
+        catch (Exception e)
+        {
+            // A loader bug, not the user's: still keep serving, and say what to report.
+            Reject(path, [new ConfigError(path, 1, 1, "", $"could not be read ({e.GetType().Name}: {e.Message}); please report this with the file")]);
+        }
+    }
+
+    private void Reject(string file, IReadOnlyList<ConfigError> errors)
+    {
+        LastErrors = errors;
+        metrics.Rejected();
+        LogReloadRejected(file, errors.Count, string.Join(Environment.NewLine, errors));
     }
 
     public void Apply(PortwayConfig next)
@@ -74,10 +98,12 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
             }
             catch (Exception e)
             {
-                LogReloadRejected(next.Source, 1, e.Message);
+                Reject(next.Source, [new ConfigError(next.Source, 1, 1, "", e.Message)]);
                 return;
             }
             state.Set(next);
+            LastErrors = null;
+            metrics.Applied();
             LogReloaded(next.Source, next.Routes.Length, next.Clusters.Length);
         }
     }

@@ -52,6 +52,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<AccessLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
         builder.Services.AddSingleton<EdgeMetrics>();
+        builder.Services.AddSingleton<ReloadMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddPortwayTls();
@@ -71,7 +72,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
 
         _app = builder.Build();
-        _reloader = new ConfigReloader(configPath, State, proxyConfig, _app.Services.GetRequiredService<ILogger<ConfigReloader>>());
+        _reloader = new ConfigReloader(configPath, State, proxyConfig, _app.Services.GetRequiredService<ReloadMetrics>(), _app.Services.GetRequiredService<ILogger<ConfigReloader>>());
         BuildPipeline(_app);
     }
 
@@ -201,6 +202,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
     public Uri ProxyUrl => new(Addresses.First(a => a.Purpose.StartsWith("proxy", StringComparison.Ordinal)).Url);
 
     public Uri? AdminUrl => Addresses.Where(a => a.Purpose.StartsWith("admin", StringComparison.Ordinal)).Select(a => new Uri(a.Url)).FirstOrDefault();
+
+    /// <summary>The errors of the last rejected reload, null when the last one applied.</summary>
+    public IReadOnlyList<ConfigError>? LastReloadErrors => _reloader.LastErrors;
 
     /// <summary>Applies a new config (already validated) the way a file change would.</summary>
     public void Apply(PortwayConfig config) => _reloader.Apply(config);

@@ -62,6 +62,39 @@ public sealed class ReloadAndDrainTests
     }
 
     [Fact]
+    public async Task FileEdit_UnclosedFlowMapping_EdgeKeepsServingAndSaysWhere()
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var edge = await TestEdge.StartAsync(Config(a.Url));
+        // The edit that once ended the process a second later (an exception on the reload timer).
+        await File.WriteAllTextAsync(edge.ConfigPath, "routes:\n  - id: a\n    match: { path: \"/x\"\n  nonsense: [\n");
+        await Wait.UntilAsync(() => edge.Host.LastReloadErrors is not null, because: "the broken edit is read and rejected");
+        Assert.Equal($"{edge.ConfigPath}:4:3: not valid YAML: the '{{' at line 3, column 12 is never closed", edge.Host.LastReloadErrors!.Single().ToString());
+        for (var i = 0; i < 10; i++) Assert.Equal("a", await edge.Client.GetStringAsync("/"));
+        Assert.Equal("web", edge.Host.State.Current.Routes[0].Id);
+
+        var metrics = await new HttpClient().GetStringAsync(new Uri(edge.AdminUrl, "/metrics"));
+        Assert.Matches(@"portway_config_reloads_total\{[^}]*outcome=""rejected""[^}]*\} [1-9]", metrics);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n  \n")]
+    public async Task FileEdit_Empty_KeepsRunningConfig(string empty)
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var edge = await TestEdge.StartAsync(Config(a.Url));
+        await File.WriteAllTextAsync(edge.ConfigPath, empty);
+        await Wait.UntilAsync(() => edge.Host.LastReloadErrors is not null, because: "the empty save is noticed");
+        Assert.Contains("the file is empty; keeping the running config", edge.Host.LastReloadErrors!.Single().Message);
+        Assert.Equal("a", await edge.Client.GetStringAsync("/"));
+        // The editor's real save follows and is applied.
+        await edge.RewriteAsync(Config(a.Url).Replace("id: web", "id: web2"));
+        await Wait.UntilAsync(() => edge.Host.State.Current.Routes[0].Id == "web2");
+        Assert.Null(edge.Host.LastReloadErrors);
+    }
+
+    [Fact]
     public async Task Apply_InvalidInBetween_RequestsStillServed()
     {
         await using var a = await TestOrigin.StartAsync("a");

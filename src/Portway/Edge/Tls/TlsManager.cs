@@ -171,6 +171,12 @@ internal sealed partial class TlsManager : IDisposable
             {
                 ReportProblem(key, $"{site.Label}: {e.Message}");
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // This runs on the file watcher's timer thread, where an escaping exception would end
+                // the process: whatever the file holds, keep the old certificate and say why.
+                ReportProblem(key, $"{site.Label}: {file}: cannot be loaded ({e.GetType().Name}: {e.Message})");
+            }
         }
     }
 
