@@ -239,6 +239,10 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // YARP logs every failed probe with a stack trace; Portway's health policy logs one line
         // per state change instead (down, and back up).
         logging.AddFilter("Yarp.ReverseProxy.Health", LogLevel.Error);
+        // YARP logs every failed forward as a warning with a stack trace: thousands of lines in the
+        // second after a server dies. DestinationOutages logs the state change once instead, with a
+        // summary while it lasts; causes are counted in portway_upstream_failures_total.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // Session-affinity cookies use ephemeral in-memory keys on purpose; the warning is noise.
         logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);

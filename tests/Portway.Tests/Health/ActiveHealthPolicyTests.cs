@@ -71,7 +71,8 @@ public sealed class ActiveHealthPolicyTests
             },
         };
         var cluster = new ClusterState("app", new ClusterModel(config, new HttpMessageInvoker(new HttpClientHandler())));
-        return (new ActiveHealthPolicy(new RecordingHealthUpdater(), NullLogger<ActiveHealthPolicy>.Instance), cluster, destination);
+        var updater = new RecordingHealthUpdater();
+        return (new ActiveHealthPolicy(updater, new DestinationOutages(updater, TimeProvider.System, NullLogger<DestinationOutages>.Instance)), cluster, destination);
     }
 
     private static void Probe(ActiveHealthPolicy policy, ClusterState cluster, DestinationState destination, int? status)

@@ -57,10 +57,10 @@ internal static class Cluster
     }
 
     /// <summary>Whether the destination is among those YARP currently balances over (health applied).</summary>
-    public static bool IsAvailable(TestEdge edge, string id)
+    public static bool IsAvailable(TestEdge edge, string id, string clusterId = "app")
     {
         var state = edge.Host.Services.GetRequiredService<IProxyStateLookup>();
-        Assert.True(state.TryGetCluster("app", out var cluster), "cluster 'app' is loaded");
+        Assert.True(state.TryGetCluster(clusterId, out var cluster), $"cluster '{clusterId}' is loaded");
         foreach (var d in cluster!.DestinationsState.AvailableDestinations)
         {
             if (d.DestinationId == id) return true;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Portway.Edge.Health;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -53,10 +54,23 @@ internal sealed class ProxyErrorPageMiddleware(RequestDelegate next)
                     $"{destination} (cluster '{cluster}') did not answer in time.",
                     "Raise clusters[].timeouts.response if the server is slow on purpose.");
                 break;
+            case ForwarderError.Request when FailureCauses.Of(error) == FailureCause.ClosedBeforeResponse:
+                // Retried already if that was safe (RetryMiddleware); what is left could have acted on the request.
+                await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
+                    $"{destination} (cluster '{cluster}') closed the connection before answering: the server went away in the middle of this request.",
+                    HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                        ? "No other server could take it; check that the servers are running."
+                        : $"A {context.Request.Method} may already have taken effect there, so it was not sent again to another server; check before you repeat it.");
+                break;
             case ForwarderError.Request:
                 await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
                     $"Could not get a response from {destination} (cluster '{cluster}'): {Describe(error.Exception)}",
                     "Check that the server is running and listening on that address.");
+                break;
+            case ForwarderError.RequestBodyDestination:
+                await ErrorPage.WriteAsync(context, 502, "Bad Gateway",
+                    $"{destination} (cluster '{cluster}') went away while the request body was being sent.",
+                    "The request may be incomplete there and was not sent again; check before you repeat it.");
                 break;
             // routes[].timeout fired: ASP.NET Core's request-timeouts middleware cancelled the request,
             // which YARP can only see as a cancellation (and would answer 400, "the client went away").

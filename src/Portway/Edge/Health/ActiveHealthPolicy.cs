@@ -13,7 +13,7 @@ namespace Portway.Edge.Health;
 /// fall, default 3) and comes back after healthy_after passing probes in a row (rise, default 2).
 /// A destination never judged yet (Unknown) takes traffic and becomes Healthy on its first pass.
 /// </summary>
-internal sealed partial class ActiveHealthPolicy(IDestinationHealthUpdater updater, ILogger<ActiveHealthPolicy> logger) : IActiveHealthCheckPolicy
+internal sealed class ActiveHealthPolicy(IDestinationHealthUpdater updater, DestinationOutages outages) : IActiveHealthCheckPolicy
 {
     private readonly ConditionalWeakTable<ClusterModel, ActiveHealthSettings> _settings = new();
     private readonly ConditionalWeakTable<DestinationState, Streak> _streaks = new();
@@ -33,14 +33,16 @@ internal sealed partial class ActiveHealthPolicy(IDestinationHealthUpdater updat
             var passed = status >= settings.ExpectMin && status <= settings.ExpectMax;
             var streak = _streaks.GetValue(destination, static _ => new Streak());
             var previous = destination.Health.Active;
+            // Traffic took it out since the last probe (DestinationOutages): start counting passes afresh.
+            if (previous != streak.Last) streak.Restart();
             var next = streak.Next(passed, previous, settings);
             if (next != previous)
             {
-                var address = destination.Model.Config.Address;
+                // DestinationOutages logs the state change once, whether probes or traffic saw it first.
                 if (next == DestinationHealth.Unhealthy)
-                    LogDown(cluster.ClusterId, address, settings.UnhealthyAfter, Describe(result, status, settings));
+                    outages.ProbesFailed(cluster, destination, $"{settings.UnhealthyAfter} failed health probe(s): {Describe(result, status, settings)}");
                 else if (previous == DestinationHealth.Unhealthy)
-                    LogUp(cluster.ClusterId, address, settings.HealthyAfter);
+                    outages.ProbesPassed(cluster, destination, settings.HealthyAfter);
             }
             updates[i] = new NewActiveDestinationHealth(destination, next);
         }
@@ -61,23 +63,23 @@ internal sealed partial class ActiveHealthPolicy(IDestinationHealthUpdater updat
         private int _passes;
         private int _failures;
 
+        /// <summary>What this policy last set; Unknown before the first probe.</summary>
+        public DestinationHealth Last { get; private set; }
+
+        public void Restart() => _passes = _failures = 0;
+
         public DestinationHealth Next(bool passed, DestinationHealth previous, ActiveHealthSettings settings)
         {
             if (passed)
             {
                 _failures = 0;
                 _passes++;
-                return previous != DestinationHealth.Unhealthy || _passes >= settings.HealthyAfter ? DestinationHealth.Healthy : DestinationHealth.Unhealthy;
+                return Last = previous != DestinationHealth.Unhealthy || _passes >= settings.HealthyAfter ? DestinationHealth.Healthy : DestinationHealth.Unhealthy;
             }
             _passes = 0;
             _failures++;
-            return _failures >= settings.UnhealthyAfter ? DestinationHealth.Unhealthy : previous;
+            return Last = _failures >= settings.UnhealthyAfter ? DestinationHealth.Unhealthy : previous;
         }
     }
 
-    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} is down after {Count} failed health probe(s) ({Reason}); it gets no traffic until it passes again")]
-    private partial void LogDown(string cluster, string address, int count, string reason);
-
-    [LoggerMessage(EventId = 321, Level = LogLevel.Information, Message = "Cluster '{Cluster}': {Address} is back up after {Count} passing health probe(s)")]
-    private partial void LogUp(string cluster, string address, int count);
 }

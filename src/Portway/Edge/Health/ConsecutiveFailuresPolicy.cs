@@ -35,7 +35,9 @@ internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdate
         }
         var threshold = _thresholds.GetValue(cluster.Model, static m =>
             new Threshold(Math.Max(1, MetadataValues.Int(m.Config.Metadata, MetadataKeys.PassiveConsecutiveFailures, Defaults.ConsecutiveFailures)))).Value;
-        if (Interlocked.Increment(ref counter.Value) < threshold || destination.Health.Passive == DestinationHealth.Unhealthy) return;
+        // Already out (DestinationOutages takes a destination out on its first failed connection): no second ejection, no second log line.
+        if (Interlocked.Increment(ref counter.Value) < threshold || destination.Health.Passive == DestinationHealth.Unhealthy
+            || destination.Health.Active == DestinationHealth.Unhealthy) return;
         Volatile.Write(ref counter.Value, 0);
         var period = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? Defaults.Ejection;
         LogEjected(cluster.ClusterId, destination.Model.Config.Address, threshold, period);

@@ -26,6 +26,7 @@ internal static class LoadBalancingServiceCollectionExtensions
         services.AddSingleton<IActiveHealthCheckPolicy, ActiveHealthPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPolicy>();
         services.AddSingleton<RetryMetrics>();
+        services.AddSingleton<DestinationOutages>();
         return services;
     }
 }
