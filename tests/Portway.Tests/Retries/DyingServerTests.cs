@@ -81,6 +81,10 @@ public sealed class DyingServerTests
         Assert.True(warnings.Count is >= 1 and <= 3, $"{warnings.Count} warning lines:\n{string.Join("\n", warnings.Take(10))}");
         Assert.All(logs.Lines, l => Assert.Null(l.Exception));
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("is back up"));
+        var metrics = await new HttpClient().GetStringAsync(new Uri(edge.AdminUrl, "/metrics"));
+        var failed = $"portway_upstream_failures_total\\{{[^}}]*cluster=\"dying-{death}\"[^}}]*outcome=";
+        Assert.Matches(failed + "\"retried\"[^}]*\\} [1-9]", metrics);
+        Assert.DoesNotMatch(failed + "\"error\"", metrics);
     }
 
     [Fact]
