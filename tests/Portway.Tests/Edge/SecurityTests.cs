@@ -14,6 +14,12 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         _origin = await TestOrigin.StartAsync("site");
         _edge = await TestEdge.StartAsync($"""
+            listeners:
+              - name: http
+                url: http://127.0.0.1:0
+              - name: h2
+                url: http://127.0.0.1:0
+                protocols: http2
             limits:
               max_request_header_bytes: 8k
               max_request_body_bytes: 1k
@@ -84,6 +90,30 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Equal(0, _origin.Requests);
     }
 
+    // HTTP/2 has one CONNECT form (RFC 9113 §8.5): :method and :authority, nothing else.
+    [Theory]
+    [InlineData("site.test:443")]
+    [InlineData("evil.test:443")]
+    [InlineData("127.0.0.1:22")]
+    public async Task Connect_Http2_421AndNothingForwarded(string authority)
+    {
+        var response = await RawHttp2.SendAsync(H2Url, (":method", "CONNECT"), (":authority", authority));
+        Assert.True(response.Status == 421, $"status {response.Status}, {response.Error}: {response.Body}");
+        Assert.Contains("not a forward proxy", response.Body);
+        Assert.Equal(0, _origin.Requests);
+    }
+
+    // RFC 9113 §8.5: a CONNECT with :scheme or :path is malformed, and Kestrel resets the stream
+    // (§8.1.1) before any middleware runs.
+    [Fact]
+    public async Task Connect_Http2WithSchemeAndPath_StreamResetNothingForwarded()
+    {
+        var response = await RawHttp2.SendAsync(H2Url, (":method", "CONNECT"), (":authority", "evil.test:443"), (":scheme", "http"), (":path", "/"));
+        Assert.Equal(0, response.Status);
+        Assert.Equal("RST_STREAM PROTOCOL_ERROR", response.Error);
+        Assert.Equal(0, _origin.Requests);
+    }
+
     [Theory]
     [InlineData("POST / HTTP/1.1\r\nHost: site.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
     [InlineData("POST / HTTP/1.1\r\nHost: site.test\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde")]
@@ -136,6 +166,8 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Contains("nobody.test", body);
         Assert.Contains("<html>", body);
     }
+
+    private Uri H2Url => new(_edge.Host.Addresses.First(a => a.Purpose.Contains("'h2'", StringComparison.Ordinal)).Url);
 
     private Task<HttpResponseMessage> Get(string path)
     {
