@@ -1,12 +1,10 @@
 using System.CommandLine;
-using System.Reflection;
 
 namespace Portway.Cli;
 
 internal static class VersionCommand
 {
-    public static string Version =>
-        typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    public static string Version => ProductVersion.Value;
 
     public static Command Create()
     {

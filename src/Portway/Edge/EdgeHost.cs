@@ -66,7 +66,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();
         // Tunnels: link endpoint, registry, and tunnel clusters (decorates the client factory above).
         builder.Services.AddPortwayTunnels();
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+        builder.Services.AddOpenTelemetry().ConfigureResource(MetricsResource.Describe).WithMetrics(m => m
             .AddMeter(EdgeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         configureServices?.Invoke(builder.Services);

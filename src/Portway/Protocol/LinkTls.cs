@@ -2,13 +2,15 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Portway.Security;
 
 namespace Portway.Protocol;
 
 /// <summary>
-/// TLS options for the agent's link to the edge (base class library only, so Agent/ can use it
-/// without referencing Edge/). The edge's certificate is checked against the system roots, or
-/// against a given CA file (a private CA, a lab); the name must match either way. Skipping the
+/// TLS options for the agent's link to the edge (base class library and Security/ only, so Agent/
+/// can use it without referencing Edge/). The edge's certificate is checked against the system
+/// roots, or against a given CA file (a private CA, a lab; <see cref="CustomRootTrust"/>, the same
+/// check the edge makes of its https destinations); the name must match either way. Skipping the
 /// check is a separate, explicit switch the caller must warn about (--insecure).
 /// </summary>
 internal static class LinkTls
@@ -45,20 +47,7 @@ internal static class LinkTls
             throw new LinkTlsException($"{caFile}: cannot read the CA file: {e.Message}", e);
         }
         if (roots.Count == 0) throw new LinkTlsException($"{caFile}: no '-----BEGIN CERTIFICATE-----' block found; give the CA certificate in PEM", null);
-        options.RemoteCertificateValidationCallback = (_, certificate, sent, errors) =>
-        {
-            if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-                return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (sent is not null)
-            {
-                foreach (var element in sent.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-        };
+        options.RemoteCertificateValidationCallback = CustomRootTrust.Callback(roots);
         return options;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,10 @@ public sealed class TlsAlpnChallengeTests
         Assert.True(validator.Certificate.MatchesHostname("new.example.test"));
 
         challenges.RemoveTlsAlpn01("new.example.test");
-        await Assert.ThrowsAnyAsync<Exception>(() =>
+        // With no challenge pending, acme-tls/1 is not a protocol the edge speaks: the handshake gets
+        // the no_application_protocol alert (RFC 7301 §3.2), never the fallback certificate.
+        var refused = await Assert.ThrowsAsync<AuthenticationException>(() =>
             TlsClient.HandshakeAsync(edge.HttpsUrl(), "new.example.test", alpn: [new SslApplicationProtocol("acme-tls/1"u8.ToArray())]));
+        Assert.Contains("no application protocol", refused.GetBaseException().Message);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Portway.Tests.Infrastructure;
 using Xunit;
 
@@ -68,6 +69,28 @@ public sealed class OperationsTests
         Assert.Contains("portway_request_duration_seconds_bucket", text);
         Assert.Contains("kestrel_active_connections", text);
         Assert.Equal("ok\n", await admin.GetStringAsync("/healthz"));
+    }
+
+    [Fact]
+    public async Task Metrics_Resource_ServiceNamePortwayAndTheVersionTheCommandPrints()
+    {
+        var (exit, stdout, _) = await PortwayProcess.RunAsync("version");
+        Assert.Equal(0, exit);
+        var version = Regex.Match(stdout, @"^portway (\S+) ").Groups[1].Value;
+        Assert.NotEmpty(version);
+        await using var origin = await TestOrigin.StartAsync("a");
+        await using var edge = await TestEdge.StartAsync(TestEdge.OneRoute(origin.Url));
+        await edge.Client.GetStringAsync("/");
+        using var admin = new HttpClient { BaseAddress = edge.AdminUrl };
+
+        var text = await admin.GetStringAsync("/metrics");
+
+        // The exporter writes the resource as the target_info series (OpenTelemetry's Prometheus compatibility spec).
+        var target = text.Split('\n').FirstOrDefault(l => l.StartsWith("target_info{", StringComparison.Ordinal));
+        Assert.True(target is not null, "no target_info in /metrics:\n" + text);
+        Assert.Contains("service_name=\"portway\"", target);
+        Assert.Contains($"service_version=\"{version}\"", target);
+        Assert.DoesNotContain("unknown_service", text);
     }
 
     [Fact]

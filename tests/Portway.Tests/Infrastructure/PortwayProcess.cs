@@ -25,7 +25,10 @@ internal sealed class PortwayProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public static PortwayProcess Start(params string[] args)
+    public static PortwayProcess Start(params string[] args) => Start(new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts with the test host's environment changed by <paramref name="environment"/>: a null value removes the variable.</summary>
+    public static PortwayProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -35,6 +38,11 @@ internal sealed class PortwayProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "portway.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
+        }
         return new PortwayProcess(Process.Start(info)!);
     }
 

@@ -16,6 +16,23 @@ internal static class TestCertificates
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddYears(1));
     }
 
+    /// <summary>A CA signed by <paramref name="root"/> that may sign leaves only (path length 0).</summary>
+    public static X509Certificate2 CreateIntermediateCa(X509Certificate2 root, string name = "Portway Test Intermediate CA")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        var serial = RandomNumberGenerator.GetBytes(12);
+        serial[0] &= 0x7f;
+        using var rootKey = root.GetECDsaPrivateKey()!;
+        using var signed = request.Create(root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(60), serial);
+        return signed.CopyWithPrivateKey(key);
+    }
+
     /// <summary>A leaf signed by <paramref name="ca"/>; RSA or ECDSA; server or client usage.</summary>
     public static X509Certificate2 CreateLeaf(X509Certificate2 ca, string subject, string[] dnsNames, bool rsa = false, bool client = false,
         DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, Uri? ocsp = null)

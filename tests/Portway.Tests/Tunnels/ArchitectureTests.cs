@@ -4,9 +4,10 @@ using Xunit;
 namespace Portway.Tests.Tunnels;
 
 /// <summary>
-/// The agent and the edge share only the wire format: Agent/ never names Portway.Edge, Edge/
-/// never names Portway.Agent, and Protocol/ uses the base class library only. Checked on the
-/// sources, so a fully qualified name or a using alias is caught as well as a using directive.
+/// The agent and the edge share only the wire format and the security checks: Agent/ never names
+/// Portway.Edge, Edge/ never names Portway.Agent, Protocol/ uses the base class library and
+/// Security/ only, and Security/ the base class library only. Checked on the sources, so a fully
+/// qualified name or a using alias is caught as well as a using directive.
 /// </summary>
 public sealed partial class ArchitectureTests
 {
@@ -17,18 +18,31 @@ public sealed partial class ArchitectureTests
     public void Edge_DoesNotReferenceAgent() => AssertNoReference("Edge", AgentNamespace(), "Portway.Agent");
 
     [Fact]
-    public void Protocol_UsesBaseClassLibraryOnly()
+    public void Protocol_UsesBaseClassLibraryAndSecurityOnly() => AssertUsesOnly("Protocol", "Portway.Protocol", "Portway.Security");
+
+    /// <summary>Security/ (certificate-chain validation shared by edge and agent) sits below every other folder.</summary>
+    [Fact]
+    public void Security_UsesBaseClassLibraryOnly() => AssertUsesOnly("Security", "Portway.Security");
+
+    private static void AssertUsesOnly(string folder, params string[] allowed)
     {
+        var files = Directory.EnumerateFiles(Path.Combine(SourceRoot(), folder), "*.cs", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(files);
         var offenders = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(SourceRoot(), "Protocol"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in files)
         {
-            foreach (Match m in UsingDirective().Matches(File.ReadAllText(file)))
+            var text = File.ReadAllText(file);
+            foreach (Match m in UsingDirective().Matches(text))
             {
                 var ns = m.Groups[1].Value;
-                if (!(ns.StartsWith("System", StringComparison.Ordinal) || ns == "Portway.Protocol")) offenders.Add($"{Path.GetFileName(file)}: using {ns}");
+                if (!(ns.StartsWith("System", StringComparison.Ordinal) || allowed.Contains(ns))) offenders.Add($"{Path.GetFileName(file)}: using {ns}");
+            }
+            foreach (Match m in PortwayName().Matches(text))
+            {
+                if (!allowed.Any(a => m.Value.StartsWith(a, StringComparison.Ordinal))) offenders.Add($"{Path.GetFileName(file)}: {m.Value}");
             }
         }
-        Assert.True(offenders.Count == 0, "Protocol/ must use the BCL only: " + string.Join("; ", offenders));
+        Assert.True(offenders.Count == 0, $"{folder}/ may use the BCL and {string.Join(", ", allowed)} only: " + string.Join("; ", offenders));
     }
 
     private static void AssertNoReference(string folder, Regex forbidden, string what)
@@ -54,6 +68,10 @@ public sealed partial class ArchitectureTests
 
     [GeneratedRegex(@"\bPortway\.Agent\b")]
     private static partial Regex AgentNamespace();
+
+    // Any name under Portway.* (namespace declarations, fully qualified names, using directives).
+    [GeneratedRegex(@"\bPortway(?:\.\w+)+")]
+    private static partial Regex PortwayName();
 
     // Using directives only (they end in ';' on their line), not using statements or declarations.
     [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;", RegexOptions.Multiline)]

@@ -8,8 +8,11 @@ namespace Portway.Edge.Limits;
 /// <summary>
 /// Refuses request shapes Kestrel accepts but a proxy must not pass on, before routing:
 /// <list type="bullet">
-/// <item>a plain CONNECT (a forward-proxy tunnel request) gets 421: Portway only serves the hosts its
-/// routes name. HTTP/2 extended CONNECT (RFC 8441 WebSockets) is a different thing and passes.</item>
+/// <item>a plain CONNECT (a forward-proxy tunnel request) gets 421 whatever its target form, over
+/// HTTP/1.1 and HTTP/2: Portway only serves the hosts its routes name. Malformed ones never get
+/// here: Kestrel answers an HTTP/1.1 CONNECT without Host, or whose Host is not its authority-form
+/// target, with 400 (RFC 9112 §3.2), and resets an HTTP/2 one with :scheme or :path (RFC 9113 §8.5).
+/// HTTP/2 extended CONNECT (RFC 8441 WebSockets) is a different thing and passes.</item>
 /// <item>Content-Length together with Transfer-Encoding gets 400 and the connection is closed.
 /// RFC 9112 §6.3 lets a server reject it; forwarding it is the classic request-smuggling shape
 /// (a server behind us may frame the body differently).</item>

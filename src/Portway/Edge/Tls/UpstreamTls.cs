@@ -1,6 +1,6 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Portway.Configuration;
+using Portway.Security;
 
 namespace Portway.Edge.Tls;
 
@@ -43,7 +43,7 @@ internal static class UpstreamTls
             {
                 roots.Clear();
             }
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, sent, errors) => Validate(roots, certificate, sent, errors);
+            handler.SslOptions.RemoteCertificateValidationCallback = CustomRootTrust.Callback(roots);
         }
         if (cert.Length > 0)
         {
@@ -77,21 +77,5 @@ internal static class UpstreamTls
         {
             return $"cluster '{clusterId}': {e.Message}; requests to its https destinations will fail until it is fixed";
         }
-    }
-
-    private static bool Validate(X509Certificate2Collection roots, X509Certificate? certificate, X509Chain? sent, SslPolicyErrors errors)
-    {
-        // The name must still match (server_name or the destination's host); only the trust anchor changes.
-        if (certificate is null || roots.Count == 0 || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (sent is not null)
-        {
-            foreach (var element in sent.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-        }
-        return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 }
