@@ -31,4 +31,12 @@ internal static class NameGenerator
 
     public static string Next() =>
         $"{Adjectives[RandomNumberGenerator.GetInt32(Adjectives.Length)]}-{Nouns[RandomNumberGenerator.GetInt32(Nouns.Length)]}-{RandomNumberGenerator.GetInt32(0x10000):x4}";
+
+    /// <summary>Whether <paramref name="name"/> has the shape <see cref="Next"/> produces (adjective-noun-4 hex).</summary>
+    public static bool IsGenerated(string name)
+    {
+        var parts = name.Split('-');
+        return parts is [var adjective, var noun, var hex] && Array.IndexOf(Adjectives, adjective) >= 0 && Array.IndexOf(Nouns, noun) >= 0
+            && hex.Length == 4 && hex.All(static c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+    }
 }

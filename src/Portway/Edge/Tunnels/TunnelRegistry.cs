@@ -172,9 +172,12 @@ internal sealed partial class TunnelRegistry : IDisposable
             name = wanted;
             return null;
         }
-        // A name this agent had before an edge restart comes back when nobody else has it.
-        if (t.Resume is { } resume && TunnelNames.IsValid(resume) && ReservedByOther(resume, token) is null
-            && StaticRouteHost(resume, config) is null && !_names.ContainsKey(NameEntry.KeyOf(TunnelKind.Http, resume)) && !pending.Contains(NameEntry.KeyOf(TunnelKind.Http, resume)))
+        // A name this agent had before (an edge restart, or its own restart within the grace period)
+        // comes back when the token could have it and nobody else holds it; otherwise resume is only
+        // a hint and the agent gets a fresh random name. The token rule is the one --name obeys, plus
+        // names of the generator's shape, which any token may get at random: without it, resume=
+        // would let a token take any free pretty name its allowed_patterns refuse.
+        if (t.Resume is { } resume && MayResume(resume, token, config, pending, out existing))
         {
             name = resume;
             return null;
@@ -182,6 +185,20 @@ internal sealed partial class TunnelRegistry : IDisposable
         do name = NameGenerator.Next();
         while (_names.ContainsKey(NameEntry.KeyOf(TunnelKind.Http, name)) || ReservedByOther(name, null) is not null || StaticRouteHost(name, config) is not null);
         return null;
+    }
+
+    private bool MayResume(string resume, TunnelTokenConfig? token, TunnelsConfig config, HashSet<string> pending, out NameEntry? existing)
+    {
+        existing = null;
+        if (!TunnelNames.IsValid(resume) || ReservedByOther(resume, token) is not null || StaticRouteHost(resume, config) is not null) return false;
+        if (token is not null && !token.ReservedNames.Contains(resume) && !MatchesPattern(resume, token.AllowedPatterns) && !NameGenerator.IsGenerated(resume)) return false;
+        var key = NameEntry.KeyOf(TunnelKind.Http, resume);
+        if (pending.Contains(key)) return false;
+        if (!_names.TryGetValue(key, out var entry)) return true;
+        // Held in its grace period: only the same token takes it over, and only from offline holders.
+        if (entry.Holders.Exists(h => h.IsOnline) || entry.TokenName != token?.Name) return false;
+        existing = entry;
+        return true;
     }
 
     private AttachResult? PlanTcpLocked(TunnelRequest t, TunnelTokenConfig? token, TunnelsConfig config, HashSet<string> pending, out TcpTunnelListener? listener)
