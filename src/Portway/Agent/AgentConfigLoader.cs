@@ -12,11 +12,11 @@ namespace Portway.Agent;
 /// </summary>
 internal static class AgentConfigLoader
 {
-    private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "inspect", "link", "tunnels"];
+    private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "allow_plain_http", "inspect", "link", "tunnels"];
     private static readonly string[] TunnelKeys =
         ["proto", "addr", "name", "remote_port", "host_header", "basic_auth", "allow_cidr", "deny_cidr", "request_header_add", "response_header_remove"];
 
-    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false, string? Link = null)
+    public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false, string? Link = null, bool AllowPlainHttp = false)
     {
         public static readonly AgentFile Empty = new(null, null, null, []);
     }
@@ -61,7 +61,7 @@ internal static class AgentConfigLoader
         // Same values as the --link flag (docs/tunnels.md); the flag wins over the file.
         var link = top.Enum("link", ["auto", "http1", "http2"]);
         if (context.Errors.Count > 0) throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
-        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable(), edgeCa, insecure, link);
+        return new AgentFile(edge, top.String("token"), inspect, tunnels.ToImmutable(), edgeCa, insecure, link, top.Bool("allow_plain_http") ?? false);
     }
 
     private static AgentTunnelOptions? ReadTunnel(YamlSection s, string id)

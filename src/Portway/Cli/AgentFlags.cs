@@ -15,6 +15,7 @@ internal sealed class AgentFlags
     public Option<string?> Token { get; } = new("--token") { Description = "Tunnel token (default: $PORTWAY_TOKEN, else the one stored by `portway token add`). Not needed for an edge on this machine in dev mode." };
     public Option<string?> EdgeCa { get; } = new("--edge-ca") { Description = "PEM file of the CA that signed the edge's certificate (a private CA). Default: the system's roots." };
     public Option<bool> Insecure { get; } = new("--insecure") { Description = "Do not check the edge's certificate (labs only: anyone on the path can read the tunnel)." };
+    public Option<bool> AllowPlainHttp { get; } = new("--allow-plain-http") { Description = "Send the token to an http:// edge on another machine (labs only: the token crosses the network readable by anyone on the path). Default: refused; use https://." };
     public Option<string?> Link { get; } = new("--link") { Description = "How links are opened: auto (default: HTTP/1.1 upgrade, HTTP/2 extended CONNECT when the edge's listener speaks only HTTP/2), http1, http2." };
     public Option<string?> Name { get; } = new("--name") { Description = "Ask for this name (NAME.DOMAIN); the token must allow it. Default: a random name like quiet-otter-3f9a." };
     public Option<int?> RemotePort { get; } = new("--remote-port") { Description = "Ask for this public port (TCP tunnels); default: any free port in the edge's range." };
@@ -32,6 +33,7 @@ internal sealed class AgentFlags
         command.Options.Add(Token);
         command.Options.Add(EdgeCa);
         command.Options.Add(Insecure);
+        command.Options.Add(AllowPlainHttp);
         command.Options.Add(Link);
         if (kind == TunnelKind.Http)
         {
@@ -49,7 +51,7 @@ internal sealed class AgentFlags
 
     /// <summary>The connection settings from the flags (the rest come from the user config in <see cref="AgentRunner"/>).</summary>
     public AgentRunner.Connection Connection(ParseResult parse) =>
-        new(parse.GetValue(Edge), parse.GetValue(Token), parse.GetValue(Inspect), parse.GetValue(EdgeCa), parse.GetValue(Insecure), parse.GetValue(Link));
+        new(parse.GetValue(Edge), parse.GetValue(Token), parse.GetValue(Inspect), parse.GetValue(EdgeCa), parse.GetValue(Insecure), parse.GetValue(Link), parse.GetValue(AllowPlainHttp));
 
     /// <summary>Builds the tunnel from the flags; every problem goes to <paramref name="errors"/> as "--flag: what is wrong".</summary>
     public AgentTunnelOptions? BuildTunnel(ParseResult parse, TunnelKind kind, string target, List<string> errors)

@@ -15,7 +15,7 @@ internal static class AgentRunner
     public const int ExitRefused = 3;
 
     /// <summary>Connection flags; null/false = take the user config's value or the default.</summary>
-    public sealed record Connection(string? Edge, string? Token, string? Inspect, string? EdgeCa, bool Insecure, string? Link = null);
+    public sealed record Connection(string? Edge, string? Token, string? Inspect, string? EdgeCa, bool Insecure, string? Link = null, bool AllowPlainHttp = false);
 
     public static async Task<int> RunAsync(Connection flags, ImmutableArray<AgentTunnelOptions> tunnels, List<string> errors, CancellationToken cancellationToken, AgentConfigLoader.AgentFile? file = null)
     {
@@ -64,12 +64,22 @@ internal static class AgentRunner
                 errors.Add("--edge-ca: " + e.Message);
             }
         }
+        var token = tokenFlag ?? NullIfEmpty(Environment.GetEnvironmentVariable("PORTWAY_TOKEN")) ?? file.Token;
+        var allowPlainHttp = flags.AllowPlainHttp || file.AllowPlainHttp;
+        // A bearer token over plain http to another machine can be read and replayed by anyone on the
+        // path (RFC 6750 §5.3: bearer tokens only over TLS). Loopback never leaves the machine.
+        if (token is not null && edge.Scheme == "http" && !edge.IsLoopback)
+        {
+            if (!allowPlainHttp)
+                errors.Add($"--edge: {edge} is plain http to another machine, so the token would cross the network in clear text and anyone on the path could copy it and take your tunnels. "
+                    + $"Use the edge's https listener (https://{edge.Host}), or for a lab network add --allow-plain-http.");
+            else Console.Error.WriteLine($"portway: WARNING: --allow-plain-http: the token goes to {edge} unencrypted; anyone on the network path can copy it.");
+        }
         if (errors.Count > 0)
         {
             foreach (var e in errors) Console.Error.WriteLine("portway: " + e);
             return 2;
         }
-        var token = tokenFlag ?? NullIfEmpty(Environment.GetEnvironmentVariable("PORTWAY_TOKEN")) ?? file.Token;
         if (token is null && !edge.IsLoopback)
             Console.Error.WriteLine($"portway: no token given for {edge}; an edge on another machine requires one (--token, $PORTWAY_TOKEN, or `portway token add TOKEN`).");
 
