@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Portway.Configuration;
+using Portway.Http;
 
 namespace Portway.Edge.Caching;
 
@@ -68,7 +69,7 @@ internal static class ResponsePolicy
         else if (cc.MaxAge >= 0) lifetime = TimeSpan.FromSeconds(cc.MaxAge);
         else if (!targeted && response.ContainsKey(HeaderNames.Expires))
         {
-            // An invalid Expires (e.g. "0") means already expired (§5.3).
+            // An invalid Expires (e.g. "0", or a date in a shape §5.6.7 does not allow) means already expired (§5.3).
             var expires = ParseDate(response.Expires);
             lifetime = expires is { } e && e > date ? e - date : TimeSpan.Zero;
         }
@@ -105,6 +106,11 @@ internal static class ResponsePolicy
         };
     }
 
-    public static DateTimeOffset? ParseDate(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count > 0 && HeaderUtilities.TryParseDate(value.ToString(), out var d) ? d : null;
+    /// <summary>
+    /// Date, Expires, Last-Modified, If-Modified-Since: a strict HTTP-date (RFC 9110 §5.6.7), null
+    /// when absent or invalid. Invalid means: Expires already expired (§5.3), the response time
+    /// stands in for Date (§4.2.3 date_value), no heuristic from Last-Modified,
+    /// If-Modified-Since ignored (RFC 9110 §13.1.3).
+    /// </summary>
+    public static DateTimeOffset? ParseDate(Microsoft.Extensions.Primitives.StringValues value) => HttpDate.Parse(value);
 }
