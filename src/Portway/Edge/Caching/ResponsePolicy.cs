@@ -82,9 +82,7 @@ internal static class ResponsePolicy
         else lifetime = TimeSpan.Zero;
 
         // §4.2.3 age calculation.
-        var ageValue = TimeSpan.Zero;
-        if (long.TryParse(response.Age.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ageSeconds))
-            ageValue = TimeSpan.FromSeconds(Math.Min(ageSeconds, int.MaxValue));
+        var ageValue = AgeValue(response.Age);
         var apparentAge = responseTime - date;
         if (apparentAge < TimeSpan.Zero) apparentAge = TimeSpan.Zero;
         var responseDelay = responseTime - requestTime;
@@ -104,6 +102,48 @@ internal static class ResponsePolicy
             Immutable = cc.Immutable,
             Authorized = authorized,
         };
+    }
+
+    /// <summary>2^31: the value a delta-seconds too large to represent is taken to be (§1.2.2), and the largest Age sent.</summary>
+    public const long MaxDeltaSeconds = 2147483648;
+
+    /// <summary>
+    /// age_value of §4.2.3. Age is one delta-seconds (§5.1), yet upstreams send lists
+    /// (<c>Age: 7200, 0</c>) and repeated lines. The largest member is used, so the response never
+    /// looks younger than any upstream said; the first would make <c>0, 7200</c> fresh. A member
+    /// that is not delta-seconds makes the whole value 2^31, i.e. stale: §4.2.1 encourages treating
+    /// invalid freshness information as stale, and ignoring it would make the response look new.
+    /// </summary>
+    public static TimeSpan AgeValue(Microsoft.Extensions.Primitives.StringValues lines)
+    {
+        long largest = 0;
+        foreach (var line in lines)
+        {
+            if (line is null) continue;
+            var span = line.AsSpan();
+            foreach (var range in span.Split(','))
+            {
+                var member = span[range].Trim(" \t");
+                // Empty list members are not values (RFC 9110 §5.6.1).
+                if (member.Length == 0) continue;
+                var seconds = DeltaSeconds(member);
+                if (seconds < 0) return TimeSpan.FromSeconds(MaxDeltaSeconds);
+                if (seconds > largest) largest = seconds;
+            }
+        }
+        return TimeSpan.FromSeconds(largest);
+    }
+
+    /// <summary>delta-seconds = 1*DIGIT (§1.2.2), capped at 2^31; -1 when not one.</summary>
+    private static long DeltaSeconds(ReadOnlySpan<char> s)
+    {
+        long n = 0;
+        foreach (var c in s)
+        {
+            if (c is < '0' or > '9') return -1;
+            if (n < MaxDeltaSeconds) n = n * 10 + (c - '0');
+        }
+        return Math.Min(n, MaxDeltaSeconds);
     }
 
     /// <summary>
