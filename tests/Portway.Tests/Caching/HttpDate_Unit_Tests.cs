@@ -55,4 +55,19 @@ public sealed class HttpDate_Unit_Tests
     [InlineData("Sun Nov  6 08:49:37 94  ")]
     [InlineData("Sun, Nov  6 08:49:37 1994")]
     public void TryParse_Invalid_Rejected(string text) => Assert.False(HttpDate.TryParse(text, out _), text);
+
+    [Fact]
+    public void TryParse_RandomInput_NeverThrows()
+    {
+        // Mutations of valid dates of each length (29, 24, 30–33 characters), fixed seed.
+        var random = new Random(9110);
+        string[] seeds = ["Sun, 06 Nov 1994 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Wednesday, 06-Nov-94 08:49:37 GMT"];
+        const string alphabet = "0123456789 ,:-SunNovGMTday\t";
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = seeds[random.Next(seeds.Length)].ToCharArray();
+            for (var k = random.Next(1, 4); k > 0; k--) text[random.Next(text.Length)] = alphabet[random.Next(alphabet.Length)];
+            _ = HttpDate.TryParse(text, out _);
+        }
+    }
 }

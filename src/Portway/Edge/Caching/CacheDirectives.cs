@@ -6,6 +6,9 @@ namespace Portway.Edge.Caching;
 /// Cache-Control (or CDN-Cache-Control, RFC 9213) directives, parsed without allocating.
 /// Durations are delta-seconds (RFC 9111 §1.2.2); -1 means absent. A malformed max-age or
 /// s-maxage reads as 0 so the response is treated as stale, as §4.2.1 asks for invalid freshness.
+/// A targeted field (<c>structured</c>, already checked to be a Structured Field Dictionary) is
+/// read with RFC 9213 §2.1's rules: parameters are ignored, a boolean <c>?0</c> means the
+/// directive is absent, and a duration must be an sf-integer (a string or decimal is invalid).
 /// </summary>
 internal struct CacheDirectives
 {
@@ -27,18 +30,18 @@ internal struct CacheDirectives
     public int MaxStale;
     public int MinFresh;
 
-    public static CacheDirectives Parse(StringValues values)
+    public static CacheDirectives Parse(StringValues values, bool structured = false)
     {
         var d = new CacheDirectives { MaxAge = -1, SMaxAge = -1, StaleWhileRevalidate = -1, StaleIfError = -1, MaxStale = -1, MinFresh = -1 };
         for (var i = 0; i < values.Count; i++)
         {
             var v = values[i];
-            if (!string.IsNullOrEmpty(v)) ParseOne(v.AsSpan(), ref d);
+            if (!string.IsNullOrEmpty(v)) ParseOne(v.AsSpan(), structured, ref d);
         }
         return d;
     }
 
-    private static void ParseOne(ReadOnlySpan<char> s, ref CacheDirectives d)
+    private static void ParseOne(ReadOnlySpan<char> s, bool structured, ref CacheDirectives d)
     {
         var pos = 0;
         while (pos < s.Length)
@@ -46,8 +49,9 @@ internal struct CacheDirectives
             // One directive: token [ "=" ( token / quoted-string ) ], then "," (RFC 9111 §5.2).
             while (pos < s.Length && (s[pos] == ',' || s[pos] == ' ' || s[pos] == '\t')) pos++;
             var nameStart = pos;
-            while (pos < s.Length && s[pos] != '=' && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t') pos++;
+            while (pos < s.Length && s[pos] != '=' && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t' && !(structured && s[pos] == ';')) pos++;
             var name = s[nameStart..pos];
+            var quoted = false;
             while (pos < s.Length && (s[pos] == ' ' || s[pos] == '\t')) pos++;
             ReadOnlySpan<char> value = default;
             var hasValue = false;
@@ -58,6 +62,7 @@ internal struct CacheDirectives
                 while (pos < s.Length && (s[pos] == ' ' || s[pos] == '\t')) pos++;
                 if (pos < s.Length && s[pos] == '"')
                 {
+                    quoted = true;
                     var start = ++pos;
                     while (pos < s.Length && s[pos] != '"')
                     {
@@ -70,13 +75,21 @@ internal struct CacheDirectives
                 else
                 {
                     var start = pos;
-                    while (pos < s.Length && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t') pos++;
+                    while (pos < s.Length && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t' && !(structured && s[pos] == ';')) pos++;
                     value = s[start..pos];
                 }
             }
+            // Whatever follows (parameters of a targeted field, junk in Cache-Control) up to the next comma is skipped.
             while (pos < s.Length && s[pos] != ',') pos++;
             if (name.Length == 0) continue;
             d.Present = true;
+            if (structured)
+            {
+                if (hasValue && value.SequenceEqual("?0")) continue;
+                // ?1 is the boolean true a bare key also means; a quoted duration is an sf-string, not an sf-integer.
+                if (hasValue && value.SequenceEqual("?1")) hasValue = false;
+                else if (quoted) value = "\"";
+            }
             Apply(name, hasValue, value, ref d);
         }
     }

@@ -12,14 +12,16 @@ namespace Portway.Edge.Caching;
 internal static class ResponsePolicy
 {
     /// <summary>
-    /// The directives that govern a response: CDN-Cache-Control when enabled and present (RFC 9213
-    /// §2.1: a targeted field replaces Cache-Control and Expires), else Cache-Control.
+    /// The directives that govern a response: CDN-Cache-Control when enabled, present and a valid
+    /// Structured Field Dictionary with members (RFC 9213 §2.1: a targeted field replaces
+    /// Cache-Control and Expires; one that is empty or fails to parse is ignored as a whole, and
+    /// Cache-Control applies), else Cache-Control.
     /// </summary>
     public static CacheDirectives Directives(IHeaderDictionary response, CacheConfig config, out bool targeted)
     {
-        if (config.CdnCacheControl)
+        if (config.CdnCacheControl && response.TryGetValue("CDN-Cache-Control", out var field) && StructuredFieldDictionary.Members(field) > 0)
         {
-            var cdn = CacheDirectives.Parse(response["CDN-Cache-Control"]);
+            var cdn = CacheDirectives.Parse(field, structured: true);
             if (cdn.Present)
             {
                 targeted = true;
