@@ -109,4 +109,16 @@ public sealed class StructuredFieldDictionary_Unit_Tests
             Assert.True(members >= -1);
         }
     }
+
+    [Fact]
+    public void Members_OneLine_AllocatesNothing()
+    {
+        var line = new StringValues("max-age=60, s-maxage=120;p=\"x\", x=(a :AQ==: ?1), y=1.5");
+        Assert.Equal(4, StructuredFieldDictionary.Members(line));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) StructuredFieldDictionary.Members(line);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
