@@ -37,4 +37,10 @@ internal sealed class AgentTransformer(AgentTunnelOptions options) : HttpTransfo
         foreach (var name in options.ResponseHeadersRemove) httpContext.Response.Headers.Remove(name);
         return result;
     }
+
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+        ConnectionOptions.RemoveNamedTrailers(proxyResponse, httpContext);
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Portway.Http;
@@ -20,6 +21,14 @@ internal static class ConnectionOptions
     {
         if (!received.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var lines)) return;
         foreach (var line in lines) RemoveNamedFields(line, forwarded);
+    }
+
+    /// <summary>The same for the trailers already copied to the client's response (§7.6.1 names trailer fields too).</summary>
+    public static void RemoveNamedTrailers(HttpResponseMessage received, HttpContext context)
+    {
+        if (!received.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var lines)) return;
+        if (context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is not { } trailers) return;
+        foreach (var line in lines) RemoveNamedFields(line, trailers);
     }
 
     /// <summary>One Connection field line: <c>#connection-option</c>, tokens in a comma list (§7.6.1, §5.6.1).</summary>

@@ -84,6 +84,28 @@ public sealed class ConnectionFields_9110_7_6_1_Tests
         Assert.Equal("", response.Header("X-Secret"));
     }
 
+    [Fact]
+    public async Task ConnectionNamedTrailer_Forwarded_RemovedFromTrailers()
+    {
+        // HTTP/1.1 origin with chunked trailers; the client reads them over HTTP/2 (Kestrel sends
+        // response trailers on HTTP/2 only).
+        await using var origin = RawOrigin.Start(
+            "HTTP/1.1 200 OK\r\n" +
+            "Connection: X-Secret\r\n" +
+            "Trailer: X-Secret, X-Kept\r\n" +
+            "Transfer-Encoding: chunked\r\n" +
+            "\r\n" +
+            "2\r\nok\r\n0\r\nX-Secret: 1\r\nX-Kept: 4\r\n\r\n");
+        await using var edge = await TestEdge.StartAsync("listeners:\n  - url: http://127.0.0.1:0\n    protocols: http2\n" + TestEdge.OneRoute(origin.Url));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/t") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        var response = await edge.Client.SendAsync(request);
+
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.Equal("4", Assert.Single(response.TrailingHeaders.GetValues("X-Kept")));
+        Assert.False(response.TrailingHeaders.Contains("X-Secret"), "X-Secret reached the client as a trailer");
+    }
+
     private static void AssertHopByHopGone(HttpResponseMessage response)
     {
         Assert.Equal("4", response.Header("X-Kept"));
