@@ -7,8 +7,8 @@ namespace Portway.Http;
 /// parsing algorithm of §4.2 and §4.2.2 step by step: keys are lcalpha or "*" then lcalpha,
 /// DIGIT, "_", "-", ".", "*"; values are bare items (integer, decimal, string, token, byte
 /// sequence, boolean) or inner lists, each with parameters. RFC 9651's dates and display strings
-/// are not RFC 8941 and fail. A check only: nothing is allocated for a single field line and no
-/// value is kept; callers read the members with their own parser once the value is known valid.
+/// are not RFC 8941 and fail. Nothing is allocated for a single field line; members are read as
+/// spans of the input through <see cref="Enumerator"/>.
 /// </summary>
 internal static class StructuredFieldDictionary
 {
@@ -25,31 +25,79 @@ internal static class StructuredFieldDictionary
 
     public static int Members(ReadOnlySpan<char> input)
     {
-        var r = new Reader(input);
-        // §4.2: leading and trailing SP (not HTAB) around the whole value are discarded.
-        r.Skip(' ');
-        var members = 0;
-        while (!r.End)
+        var members = new Enumerator(input);
+        var count = 0;
+        while (members.MoveNext()) count++;
+        return members.Failed ? -1 : count;
+    }
+
+    /// <summary>What a member's value is (RFC 8941 §3.3, §3.1.1); a bare key is <see cref="Boolean"/> true.</summary>
+    public enum Kind : byte { Integer, Decimal, String, Token, ByteSequence, Boolean, InnerList }
+
+    /// <summary>
+    /// The members in order, each as key, kind and the text of its value (an item without its
+    /// parameters, or a whole inner list). Stops with <see cref="Failed"/> at the first error,
+    /// so check <see cref="Members(ReadOnlySpan{char})"/> first when a partial read must not count.
+    /// </summary>
+    public ref struct Enumerator(ReadOnlySpan<char> input)
+    {
+        private Reader _r = new(input);
+        private bool _started;
+        private bool _done;
+
+        public ReadOnlySpan<char> Key { get; private set; }
+        public Kind Kind { get; private set; }
+        public ReadOnlySpan<char> Value { get; private set; }
+        public bool Failed { get; private set; }
+
+        public bool MoveNext()
         {
-            // §4.2.2: key, then "=" and an item or inner list, or just parameters (value true).
-            if (!r.Key()) return -1;
-            if (r.Peek == '=')
+            if (_done) return false;
+            if (!_started)
             {
-                r.Advance();
-                if (!r.ItemOrInnerList()) return -1;
+                _started = true;
+                // §4.2: leading SP (not HTAB) is discarded; an empty value is an empty Dictionary.
+                _r.Skip(' ');
+                if (_r.End) return Stop(failed: false);
             }
-            else if (!r.Parameters()) return -1;
-            members++;
-            r.SkipOws();
-            if (r.End) break;
-            if (r.Peek != ',') return -1;
-            r.Advance();
-            r.SkipOws();
-            // A trailing comma is an error.
-            if (r.End) return -1;
+            // §4.2.2: key, then "=" and an item or inner list, or just parameters (value true).
+            var keyStart = _r.Position;
+            if (!_r.Key()) return Stop(failed: true);
+            Key = _r.Slice(keyStart);
+            if (_r.Peek == '=')
+            {
+                _r.Advance();
+                var valueStart = _r.Position;
+                if (!_r.ItemOrInnerList(out var kind, out var valueEnd)) return Stop(failed: true);
+                Kind = kind;
+                Value = _r.Slice(valueStart, valueEnd);
+            }
+            else
+            {
+                if (!_r.Parameters()) return Stop(failed: true);
+                Kind = Kind.Boolean;
+                Value = "?1";
+            }
+            // Then OWS, and either the end (trailing SP included) or "," OWS and another member.
+            _r.SkipOws();
+            if (_r.End) _done = true;
+            else
+            {
+                if (_r.Peek != ',') return Stop(failed: true);
+                _r.Advance();
+                _r.SkipOws();
+                // A trailing comma is an error.
+                if (_r.End) return Stop(failed: true);
+            }
+            return true;
         }
-        r.Skip(' ');
-        return r.End ? members : -1;
+
+        private bool Stop(bool failed)
+        {
+            _done = true;
+            Failed = failed;
+            return false;
+        }
     }
 
     private ref struct Reader(ReadOnlySpan<char> s)
@@ -58,6 +106,11 @@ internal static class StructuredFieldDictionary
         private int _pos;
 
         public readonly bool End => _pos >= _s.Length;
+        public readonly int Position => _pos;
+
+        public readonly ReadOnlySpan<char> Slice(int start) => _s[start.._pos];
+
+        public readonly ReadOnlySpan<char> Slice(int start, int end) => _s[start..end];
         public readonly char Peek => _pos < _s.Length ? _s[_pos] : '\0';
 
         public void Advance() => _pos++;
@@ -81,29 +134,39 @@ internal static class StructuredFieldDictionary
             return true;
         }
 
-        // §4.2.1.1
-        public bool ItemOrInnerList() => Peek == '(' ? InnerList() : Item();
+        // §4.2.1.1; the value ends before its parameters.
+        public bool ItemOrInnerList(out Kind kind, out int valueEnd)
+        {
+            if (Peek == '(')
+            {
+                kind = Kind.InnerList;
+                valueEnd = 0;
+                if (!InnerList(out valueEnd)) return false;
+            }
+            else if (!BareItem(out kind)) { valueEnd = 0; return false; }
+            else valueEnd = _pos;
+            return Parameters();
+        }
 
         // §4.2.1.2 inner-list = "(" *SP [ sf-item *( 1*SP sf-item ) *SP ] ")" parameters
-        private bool InnerList()
+        private bool InnerList(out int end)
         {
+            end = 0;
             _pos++;
             while (!End)
             {
                 Skip(' ');
                 if (Peek == ')')
                 {
-                    _pos++;
-                    return Parameters();
+                    end = ++_pos;
+                    return true;
                 }
-                if (!Item()) return false;
+                // §4.2.3 sf-item = bare-item parameters
+                if (!BareItem(out _) || !Parameters()) return false;
                 if (Peek is not (' ' or ')')) return false;
             }
             return false;
         }
-
-        // §4.2.3 sf-item = bare-item parameters
-        private bool Item() => BareItem() && Parameters();
 
         // §4.2.3.2 parameters = *( ";" *SP param-key [ "=" param-value ] )
         public bool Parameters()
@@ -116,18 +179,20 @@ internal static class StructuredFieldDictionary
                 if (Peek == '=')
                 {
                     _pos++;
-                    if (!BareItem()) return false;
+                    if (!BareItem(out _)) return false;
                 }
             }
             return true;
         }
 
         // §4.2.3.1
-        private bool BareItem()
+        private bool BareItem(out Kind kind)
         {
+            kind = Kind.Token;
             if (End) return false;
             var c = Peek;
-            if (c == '-' || IsDigit(c)) return Number();
+            if (c == '-' || IsDigit(c)) return Number(out kind);
+            kind = c switch { '"' => Kind.String, ':' => Kind.ByteSequence, '?' => Kind.Boolean, _ => Kind.Token };
             if (c == '"') return String();
             if (c == '*' || IsAlpha(c)) return Token();
             if (c == ':') return ByteSequence();
@@ -136,8 +201,9 @@ internal static class StructuredFieldDictionary
         }
 
         // §4.2.4: at most 15 integer digits; a decimal has at most 12 before "." and 1–3 after.
-        private bool Number()
+        private bool Number(out Kind kind)
         {
+            kind = Kind.Integer;
             if (Peek == '-') _pos++;
             if (End || !IsDigit(Peek)) return false;
             var length = 0;
@@ -156,6 +222,7 @@ internal static class StructuredFieldDictionary
                 if (dot < 0 ? length > 15 : length > 16) return false;
             }
             if (dot < 0) return true;
+            kind = Kind.Decimal;
             var fraction = length - dot - 1;
             return fraction is >= 1 and <= 3;
         }

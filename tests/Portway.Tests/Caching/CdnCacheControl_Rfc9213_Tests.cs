@@ -68,6 +68,17 @@ public sealed class CdnCacheControl_Rfc9213_Tests
     }
 
     [Theory]
+    [InlineData("x=(\"a, max-age=600, b\")", "detail=no-freshness")]
+    [InlineData("max-age=5;p=\", s-maxage=600\"", "ttl=5;")]
+    [InlineData("max-age=5, x=\"a, s-maxage=600\"", "ttl=5;")]
+    [InlineData("max-age=5, x=(\"b\" \", s-maxage=600\");q=\", s-maxage=700\"", "ttl=5;")]
+    public async Task CdnCacheControl_CommaInsideStringOrInnerList_StartsNoDirective(string cdn, string expected)
+    {
+        await using var h = await CacheHarness.StartAsync(Respond(cdn, "max-age=900"));
+        Assert.Contains(expected, (await h.GetAsync("/c")).CacheStatus());
+    }
+
+    [Theory]
     [InlineData("max-age=\"60\"")]  // an sf-string, not the sf-integer max-age takes
     [InlineData("max-age=60.0")]    // an sf-decimal
     public async Task CdnCacheControl_DurationNotAnInteger_Stale(string cdn)

@@ -121,4 +121,27 @@ public sealed class StructuredFieldDictionary_Unit_Tests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Enumerator_Members_KeyKindAndValueWithoutParameters()
+    {
+        var members = new StructuredFieldDictionary.Enumerator("a=1;p=2, b=-1.5, c=\"x, y\";q, d=tok, e=:AQ==:, f, g=?0, h=(1 \"2, 3\");r=4");
+        var seen = new List<string>();
+        while (members.MoveNext()) seen.Add($"{members.Key.ToString()}|{members.Kind}|{members.Value.ToString()}");
+        Assert.False(members.Failed);
+        Assert.Equal(
+        [
+            "a|Integer|1", "b|Decimal|-1.5", "c|String|\"x, y\"", "d|Token|tok", "e|ByteSequence|:AQ==:",
+            "f|Boolean|?1", "g|Boolean|?0", "h|InnerList|(1 \"2, 3\")",
+        ], seen);
+    }
+
+    [Fact]
+    public void Enumerator_Error_StopsAndSaysSo()
+    {
+        var members = new StructuredFieldDictionary.Enumerator("a=1, B=2, c=3");
+        Assert.True(members.MoveNext());
+        Assert.False(members.MoveNext());
+        Assert.True(members.Failed);
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Portway.Http;
 
 namespace Portway.Edge.Caching;
 
@@ -6,9 +7,8 @@ namespace Portway.Edge.Caching;
 /// Cache-Control (or CDN-Cache-Control, RFC 9213) directives, parsed without allocating.
 /// Durations are delta-seconds (RFC 9111 §1.2.2); -1 means absent. A malformed max-age or
 /// s-maxage reads as 0 so the response is treated as stale, as §4.2.1 asks for invalid freshness.
-/// A targeted field (<c>structured</c>, already checked to be a Structured Field Dictionary) is
-/// read with RFC 9213 §2.1's rules: parameters are ignored, a boolean <c>?0</c> means the
-/// directive is absent, and a duration must be an sf-integer (a string or decimal is invalid).
+/// A targeted field is read member by member as the Structured Field Dictionary it is
+/// (<see cref="ParseStructured"/>).
 /// </summary>
 internal struct CacheDirectives
 {
@@ -30,18 +30,49 @@ internal struct CacheDirectives
     public int MaxStale;
     public int MinFresh;
 
-    public static CacheDirectives Parse(StringValues values, bool structured = false)
+    public static CacheDirectives Parse(StringValues values)
     {
         var d = new CacheDirectives { MaxAge = -1, SMaxAge = -1, StaleWhileRevalidate = -1, StaleIfError = -1, MaxStale = -1, MinFresh = -1 };
         for (var i = 0; i < values.Count; i++)
         {
             var v = values[i];
-            if (!string.IsNullOrEmpty(v)) ParseOne(v.AsSpan(), structured, ref d);
+            if (!string.IsNullOrEmpty(v)) ParseOne(v.AsSpan(), ref d);
         }
         return d;
     }
 
-    private static void ParseOne(ReadOnlySpan<char> s, bool structured, ref CacheDirectives d)
+    /// <summary>
+    /// A targeted field (CDN-Cache-Control), already checked to be a valid Structured Field
+    /// Dictionary, read with RFC 9213 §2.1's rules: parameters are ignored, <c>?0</c> means the
+    /// directive is absent, and a duration must be an sf-integer (a string, decimal or token reads
+    /// as malformed, so max-age and s-maxage make the response stale). Member boundaries come from
+    /// the Structured Field grammar, so a comma inside a string or inner list never starts a directive.
+    /// </summary>
+    public static CacheDirectives ParseStructured(StringValues lines)
+    {
+        var d = new CacheDirectives { MaxAge = -1, SMaxAge = -1, StaleWhileRevalidate = -1, StaleIfError = -1, MaxStale = -1, MinFresh = -1 };
+        // One line is the common case, and ToString() returns it without copying.
+        var members = new StructuredFieldDictionary.Enumerator(lines.ToString());
+        while (members.MoveNext())
+        {
+            d.Present = true;
+            switch (members.Kind)
+            {
+                case StructuredFieldDictionary.Kind.Boolean:
+                    if (members.Value[1] == '1') Apply(members.Key, hasValue: false, default, ref d);
+                    break;
+                case StructuredFieldDictionary.Kind.Integer:
+                    Apply(members.Key, hasValue: true, members.Value, ref d);
+                    break;
+                default:
+                    Apply(members.Key, hasValue: true, ReadOnlySpan<char>.Empty, ref d);
+                    break;
+            }
+        }
+        return d;
+    }
+
+    private static void ParseOne(ReadOnlySpan<char> s, ref CacheDirectives d)
     {
         var pos = 0;
         while (pos < s.Length)
@@ -49,9 +80,8 @@ internal struct CacheDirectives
             // One directive: token [ "=" ( token / quoted-string ) ], then "," (RFC 9111 §5.2).
             while (pos < s.Length && (s[pos] == ',' || s[pos] == ' ' || s[pos] == '\t')) pos++;
             var nameStart = pos;
-            while (pos < s.Length && s[pos] != '=' && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t' && !(structured && s[pos] == ';')) pos++;
+            while (pos < s.Length && s[pos] != '=' && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t') pos++;
             var name = s[nameStart..pos];
-            var quoted = false;
             while (pos < s.Length && (s[pos] == ' ' || s[pos] == '\t')) pos++;
             ReadOnlySpan<char> value = default;
             var hasValue = false;
@@ -62,7 +92,6 @@ internal struct CacheDirectives
                 while (pos < s.Length && (s[pos] == ' ' || s[pos] == '\t')) pos++;
                 if (pos < s.Length && s[pos] == '"')
                 {
-                    quoted = true;
                     var start = ++pos;
                     while (pos < s.Length && s[pos] != '"')
                     {
@@ -75,21 +104,13 @@ internal struct CacheDirectives
                 else
                 {
                     var start = pos;
-                    while (pos < s.Length && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t' && !(structured && s[pos] == ';')) pos++;
+                    while (pos < s.Length && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t') pos++;
                     value = s[start..pos];
                 }
             }
-            // Whatever follows (parameters of a targeted field, junk in Cache-Control) up to the next comma is skipped.
             while (pos < s.Length && s[pos] != ',') pos++;
             if (name.Length == 0) continue;
             d.Present = true;
-            if (structured)
-            {
-                if (hasValue && value.SequenceEqual("?0")) continue;
-                // ?1 is the boolean true a bare key also means; a quoted duration is an sf-string, not an sf-integer.
-                if (hasValue && value.SequenceEqual("?1")) hasValue = false;
-                else if (quoted) value = "\"";
-            }
             Apply(name, hasValue, value, ref d);
         }
     }

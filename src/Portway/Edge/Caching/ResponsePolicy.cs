@@ -21,7 +21,7 @@ internal static class ResponsePolicy
     {
         if (config.CdnCacheControl && response.TryGetValue("CDN-Cache-Control", out var field) && StructuredFieldDictionary.Members(field) > 0)
         {
-            var cdn = CacheDirectives.Parse(field, structured: true);
+            var cdn = CacheDirectives.ParseStructured(field);
             if (cdn.Present)
             {
                 targeted = true;
