@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portway.Http;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -30,7 +31,16 @@ internal sealed class AgentTransformer(AgentTunnelOptions options) : HttpTransfo
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        // The local server's Connection options end at this hop (RFC 9110 §7.6.1); YARP drops
+        // Connection itself, so the edge could not tell which fields it named.
+        if (proxyResponse is not null) ConnectionOptions.RemoveNamedFields(proxyResponse, httpContext.Response.Headers);
         foreach (var name in options.ResponseHeadersRemove) httpContext.Response.Headers.Remove(name);
         return result;
+    }
+
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+        ConnectionOptions.RemoveNamedTrailers(proxyResponse, httpContext);
     }
 }

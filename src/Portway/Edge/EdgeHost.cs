@@ -60,7 +60,10 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // middleware enforces; without it YARP answers every request on such a route with a 500.
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = null);
         builder.Services.AddPortwayCache(config.Cache);
-        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>();
+        // Requests get the forwarded headers; responses lose the fields their Connection names (RFC 9110 §7.6.1).
+        builder.Services.AddReverseProxy()
+            .AddTransforms<ForwardedHeadersTransformProvider>()
+            .AddTransforms<ConnectionOptionsTransformProvider>();
         builder.Services.AddPortwayLoadBalancing();
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddSingleton<IForwarderHttpClientFactory, PortwayHttpClientFactory>();

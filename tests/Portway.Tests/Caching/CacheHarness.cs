@@ -18,20 +18,25 @@ namespace Portway.Tests.Caching;
 internal sealed class CacheHarness : IAsyncDisposable
 {
     private readonly string _configPath;
+    private readonly IAsyncDisposable _origin;
+    private readonly Func<int> _originRequests;
 
-    private CacheHarness(TestOrigin origin, FakeTimeProvider time, string configPath)
+    private CacheHarness(TestOrigin? origin, IAsyncDisposable originToDispose, Func<int> originRequests, FakeTimeProvider time, string configPath)
     {
-        Origin = origin;
+        Origin = origin!;
+        _origin = originToDispose;
+        _originRequests = originRequests;
         Time = time;
         _configPath = configPath;
     }
 
+    /// <summary>The Kestrel origin (null when the harness was started on a <see cref="RawOrigin"/>).</summary>
     public TestOrigin Origin { get; }
     public FakeTimeProvider Time { get; }
     public EdgeHost Edge { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public HttpCache Cache => Edge.Services.GetRequiredService<HttpCache>();
-    public int OriginRequests => Origin.Requests;
+    public int OriginRequests => _originRequests();
 
     /// <summary>
     /// Starts the origin (whose handler sets the headers the test needs) and the edge.
@@ -47,6 +52,19 @@ internal sealed class CacheHarness : IAsyncDisposable
             ctx.Response.Headers.Date = HeaderUtilities.FormatDate(clock.GetUtcNow());
             return handler(ctx);
         });
+        return await StartAsync(origin, origin, origin.Url, () => origin.Requests, cacheYaml, routeCaches, time);
+    }
+
+    /// <summary>
+    /// The edge in front of an origin that writes raw bytes (fields Kestrel would not send). The
+    /// origin's Date, if any, is its own: tests pass a clock whose start matches it.
+    /// </summary>
+    public static Task<CacheHarness> StartAsync(RawOrigin raw, string cacheYaml = "", bool routeCaches = true, FakeTimeProvider? time = null) =>
+        StartAsync(null, raw, raw.Url, () => raw.Requests, cacheYaml, routeCaches,
+            time ?? new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds())));
+
+    private static async Task<CacheHarness> StartAsync(TestOrigin? kestrel, IAsyncDisposable origin, Uri originUrl, Func<int> requests, string cacheYaml, bool routeCaches, FakeTimeProvider time)
+    {
         var dir = Directory.CreateTempSubdirectory("portway-cache-test-");
         var path = Path.Combine(dir.FullName, "portway.yaml");
         var yaml = $"""
@@ -59,10 +77,10 @@ internal sealed class CacheHarness : IAsyncDisposable
             clusters:
               - id: app
                 destinations:
-                  - {origin.Url}
+                  - {originUrl}
             """;
         await File.WriteAllTextAsync(path, TestEdge.WithTestDefaults(yaml));
-        var harness = new CacheHarness(origin, time, path);
+        var harness = new CacheHarness(kestrel, origin, requests, time, path);
         await harness.StartEdgeAsync();
         return harness;
     }
@@ -122,7 +140,7 @@ internal sealed class CacheHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopEdgeAsync();
-        await Origin.DisposeAsync();
+        await _origin.DisposeAsync();
     }
 }
 

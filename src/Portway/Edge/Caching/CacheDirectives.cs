@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Portway.Http;
 
 namespace Portway.Edge.Caching;
 
@@ -6,6 +7,8 @@ namespace Portway.Edge.Caching;
 /// Cache-Control (or CDN-Cache-Control, RFC 9213) directives, parsed without allocating.
 /// Durations are delta-seconds (RFC 9111 §1.2.2); -1 means absent. A malformed max-age or
 /// s-maxage reads as 0 so the response is treated as stale, as §4.2.1 asks for invalid freshness.
+/// A targeted field is read member by member as the Structured Field Dictionary it is
+/// (<see cref="ParseStructured"/>).
 /// </summary>
 internal struct CacheDirectives
 {
@@ -34,6 +37,37 @@ internal struct CacheDirectives
         {
             var v = values[i];
             if (!string.IsNullOrEmpty(v)) ParseOne(v.AsSpan(), ref d);
+        }
+        return d;
+    }
+
+    /// <summary>
+    /// A targeted field (CDN-Cache-Control), already checked to be a valid Structured Field
+    /// Dictionary, read with RFC 9213 §2.1's rules: parameters are ignored, <c>?0</c> means the
+    /// directive is absent, and a duration must be an sf-integer (a string, decimal or token reads
+    /// as malformed, so max-age and s-maxage make the response stale). Member boundaries come from
+    /// the Structured Field grammar, so a comma inside a string or inner list never starts a directive.
+    /// </summary>
+    public static CacheDirectives ParseStructured(StringValues lines)
+    {
+        var d = new CacheDirectives { MaxAge = -1, SMaxAge = -1, StaleWhileRevalidate = -1, StaleIfError = -1, MaxStale = -1, MinFresh = -1 };
+        // One line is the common case, and ToString() returns it without copying.
+        var members = new StructuredFieldDictionary.Enumerator(lines.ToString());
+        while (members.MoveNext())
+        {
+            d.Present = true;
+            switch (members.Kind)
+            {
+                case StructuredFieldDictionary.Kind.Boolean:
+                    if (members.Value[1] == '1') Apply(members.Key, hasValue: false, default, ref d);
+                    break;
+                case StructuredFieldDictionary.Kind.Integer:
+                    Apply(members.Key, hasValue: true, members.Value, ref d);
+                    break;
+                default:
+                    Apply(members.Key, hasValue: true, ReadOnlySpan<char>.Empty, ref d);
+                    break;
+            }
         }
         return d;
     }

@@ -87,6 +87,8 @@ internal sealed class CacheEntry
     /// </summary>
     public HitText TextFor(long ageSeconds)
     {
+        // Never an Age above 2^31 (RFC 9111 §1.2.2), however long the entry has been stale.
+        if (ageSeconds > ResponsePolicy.MaxDeltaSeconds) ageSeconds = ResponsePolicy.MaxDeltaSeconds;
         var t = _hitText;
         if (t is not null && t.AgeSeconds == ageSeconds) return t;
         var ttl = (long)Freshness.Lifetime.TotalSeconds - ageSeconds;

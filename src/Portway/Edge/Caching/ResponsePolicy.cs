@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Portway.Configuration;
+using Portway.Http;
 
 namespace Portway.Edge.Caching;
 
@@ -11,14 +12,16 @@ namespace Portway.Edge.Caching;
 internal static class ResponsePolicy
 {
     /// <summary>
-    /// The directives that govern a response: CDN-Cache-Control when enabled and present (RFC 9213
-    /// §2.1: a targeted field replaces Cache-Control and Expires), else Cache-Control.
+    /// The directives that govern a response: CDN-Cache-Control when enabled, present and a valid
+    /// Structured Field Dictionary with members (RFC 9213 §2.1: a targeted field replaces
+    /// Cache-Control and Expires; one that is empty or fails to parse is ignored as a whole, and
+    /// Cache-Control applies), else Cache-Control.
     /// </summary>
     public static CacheDirectives Directives(IHeaderDictionary response, CacheConfig config, out bool targeted)
     {
-        if (config.CdnCacheControl)
+        if (config.CdnCacheControl && response.TryGetValue("CDN-Cache-Control", out var field) && StructuredFieldDictionary.Members(field) > 0)
         {
-            var cdn = CacheDirectives.Parse(response["CDN-Cache-Control"]);
+            var cdn = CacheDirectives.ParseStructured(field);
             if (cdn.Present)
             {
                 targeted = true;
@@ -68,7 +71,7 @@ internal static class ResponsePolicy
         else if (cc.MaxAge >= 0) lifetime = TimeSpan.FromSeconds(cc.MaxAge);
         else if (!targeted && response.ContainsKey(HeaderNames.Expires))
         {
-            // An invalid Expires (e.g. "0") means already expired (§5.3).
+            // An invalid Expires (e.g. "0", or a date in a shape §5.6.7 does not allow) means already expired (§5.3).
             var expires = ParseDate(response.Expires);
             lifetime = expires is { } e && e > date ? e - date : TimeSpan.Zero;
         }
@@ -81,9 +84,7 @@ internal static class ResponsePolicy
         else lifetime = TimeSpan.Zero;
 
         // §4.2.3 age calculation.
-        var ageValue = TimeSpan.Zero;
-        if (long.TryParse(response.Age.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ageSeconds))
-            ageValue = TimeSpan.FromSeconds(Math.Min(ageSeconds, int.MaxValue));
+        var ageValue = AgeValue(response.Age);
         var apparentAge = responseTime - date;
         if (apparentAge < TimeSpan.Zero) apparentAge = TimeSpan.Zero;
         var responseDelay = responseTime - requestTime;
@@ -105,6 +106,53 @@ internal static class ResponsePolicy
         };
     }
 
-    public static DateTimeOffset? ParseDate(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count > 0 && HeaderUtilities.TryParseDate(value.ToString(), out var d) ? d : null;
+    /// <summary>2^31: the value a delta-seconds too large to represent is taken to be (§1.2.2), and the largest Age sent.</summary>
+    public const long MaxDeltaSeconds = 2147483648;
+
+    /// <summary>
+    /// age_value of §4.2.3. Age is one delta-seconds (§5.1), yet upstreams send lists
+    /// (<c>Age: 7200, 0</c>) and repeated lines. The largest member is used, so the response never
+    /// looks younger than any upstream said; the first would make <c>0, 7200</c> fresh. A member
+    /// that is not delta-seconds makes the whole value 2^31, i.e. stale: §4.2.1 encourages treating
+    /// invalid freshness information as stale, and ignoring it would make the response look new.
+    /// </summary>
+    public static TimeSpan AgeValue(Microsoft.Extensions.Primitives.StringValues lines)
+    {
+        long largest = 0;
+        foreach (var line in lines)
+        {
+            if (line is null) continue;
+            var span = line.AsSpan();
+            foreach (var range in span.Split(','))
+            {
+                var member = span[range].Trim(" \t");
+                // Empty list members are not values (RFC 9110 §5.6.1).
+                if (member.Length == 0) continue;
+                var seconds = DeltaSeconds(member);
+                if (seconds < 0) return TimeSpan.FromSeconds(MaxDeltaSeconds);
+                if (seconds > largest) largest = seconds;
+            }
+        }
+        return TimeSpan.FromSeconds(largest);
+    }
+
+    /// <summary>delta-seconds = 1*DIGIT (§1.2.2), capped at 2^31; -1 when not one.</summary>
+    private static long DeltaSeconds(ReadOnlySpan<char> s)
+    {
+        long n = 0;
+        foreach (var c in s)
+        {
+            if (c is < '0' or > '9') return -1;
+            if (n < MaxDeltaSeconds) n = n * 10 + (c - '0');
+        }
+        return Math.Min(n, MaxDeltaSeconds);
+    }
+
+    /// <summary>
+    /// Date, Expires, Last-Modified, If-Modified-Since: a strict HTTP-date (RFC 9110 §5.6.7), null
+    /// when absent or invalid. Invalid means: Expires already expired (§5.3), the response time
+    /// stands in for Date (§4.2.3 date_value), no heuristic from Last-Modified,
+    /// If-Modified-Since ignored (RFC 9110 §13.1.3).
+    /// </summary>
+    public static DateTimeOffset? ParseDate(Microsoft.Extensions.Primitives.StringValues value) => HttpDate.Parse(value);
 }
