@@ -40,7 +40,7 @@ internal sealed class StatusScreen : IDisposable
     private void PrintForwarding(ImmutableArray<TunnelGrant> grants)
     {
         if (_agent.InspectorUrl is { } inspector) WriteLine("Web Interface " + inspector.ToString().TrimEnd('/'));
-        foreach (var line in ForwardingLines(grants)) WriteLine("Forwarding " + line);
+        foreach (var line in ForwardingLines(grants)) WriteLine(line.StartsWith("https pending", StringComparison.Ordinal) ? line : "Forwarding " + line);
     }
 
     private IEnumerable<string> ForwardingLines(ImmutableArray<TunnelGrant> grants)
@@ -49,7 +49,11 @@ internal sealed class StatusScreen : IDisposable
         {
             foreach (var t in _agent.Options.Tunnels)
             {
-                if (t.Id == g.Id) yield return $"{g.Url} -> {(t.Kind == TunnelKind.Http ? t.TargetText : "tcp://" + t.TargetText)}";
+                if (t.Id != g.Id) continue;
+                var target = t.Kind == TunnelKind.Http ? t.TargetText : "tcp://" + t.TargetText;
+                foreach (var url in g.ServedUrls()) yield return $"{url} -> {target}";
+                // Said until the edge serves https for the name (the edge sends an update then).
+                if (g.HttpsPending is { } why) yield return $"https pending: {why}";
             }
         }
     }
@@ -80,7 +84,7 @@ internal sealed class StatusScreen : IDisposable
         });
         Row(b, "Edge", $"{_agent.Options.Edge} ({s.Links} link{(s.Links == 1 ? "" : "s")})");
         if (_agent.InspectorUrl is { } inspector) Row(b, "Web Interface", inspector.ToString().TrimEnd('/'));
-        foreach (var line in ForwardingLines(s.Grants)) Row(b, "Forwarding", line);
+        foreach (var line in ForwardingLines(s.Grants)) Row(b, line.StartsWith("https pending", StringComparison.Ordinal) ? "" : "Forwarding", line);
         b.AppendLine();
         Row(b, "Connections", "ttl     opn     rt1     rt5     p50     p90");
         Row(b, "", string.Create(CultureInfo.InvariantCulture,

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using System.Collections.Immutable;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -33,6 +34,7 @@ internal sealed class TunnelRequestHandler(AgentTunnelTable tunnels, IHttpForwar
     public Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        if (request.Headers[LinkProtocol.StreamKindHeader] == LinkProtocol.StreamKindGrants) return UpdateGrants(context);
         var name = request.Headers[LinkProtocol.StreamTunnelHeader].ToString();
         var tunnel = tunnels.Find(name);
         if (tunnel is null)
@@ -42,6 +44,21 @@ internal sealed class TunnelRequestHandler(AgentTunnelTable tunnels, IHttpForwar
         }
         if (request.Headers[LinkProtocol.StreamKindHeader] == LinkProtocol.StreamKindTcp) return tcp.HandleAsync(context, tunnel);
         return ForwardAsync(context, tunnel);
+    }
+
+    /// <summary>The edge's grants update (protocol.md message 11): new URLs for the tunnels this agent holds.</summary>
+    private Task UpdateGrants(HttpContext context)
+    {
+        var grants = System.Collections.Immutable.ImmutableArray.CreateBuilder<TunnelGrant>();
+        foreach (var value in context.Request.Headers[LinkProtocol.GrantHeader])
+        {
+            if (value is not null && TunnelGrant.TryParse(value, out var grant)) grants.Add(grant);
+        }
+        // Names never change in an update; only grants this agent already has are replaced.
+        var updated = status.Grants.Select(g => grants.FirstOrDefault(n => n.Id == g.Id && n.Name == g.Name) ?? g).ToImmutableArray();
+        status.SetGrants(updated);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        return Task.CompletedTask;
     }
 
     private async Task ForwardAsync(HttpContext context, AgentTunnel tunnel)

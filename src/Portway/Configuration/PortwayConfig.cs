@@ -222,11 +222,13 @@ internal sealed record TunnelTokenConfig
     public int MaxTunnels { get; init; } = 10;
     public bool AllowPooling { get; init; }
     public bool AllowTcp { get; init; } = true;
+    /// <summary>Redirect http → https (308) for this token's names once a certificate covers them, like sites.</summary>
+    public bool HttpsRedirect { get; init; } = true;
 
     public bool Equals(TunnelTokenConfig? o) =>
         o is not null && Name == o.Name && Sha256 == o.Sha256 && ReservedNames.SequenceEqual(o.ReservedNames)
         && AllowedPatterns.SequenceEqual(o.AllowedPatterns) && MaxTunnels == o.MaxTunnels
-        && AllowPooling == o.AllowPooling && AllowTcp == o.AllowTcp;
+        && AllowPooling == o.AllowPooling && AllowTcp == o.AllowTcp && HttpsRedirect == o.HttpsRedirect;
 
     public override int GetHashCode() => HashCode.Combine(Name, Sha256);
 }

@@ -90,6 +90,12 @@ internal sealed record AcmeConfig
     public string Storage { get; init; } = DefaultStorage();
     /// <summary>Also issue for tunnel names under tunnels.domains when the tunnel code asks for one.</summary>
     public bool Tunnels { get; init; }
+    /// <summary>
+    /// New tunnel-name certificates ordered per hour at most (renewals do not count): a flood of new
+    /// names cannot burn the CA's limits (Let's Encrypt: 300 new orders per 3 h per account, 50
+    /// certificates per registered domain per week; busy edges want the dns-01 wildcard instead).
+    /// </summary>
+    public int TunnelOrdersPerHour { get; init; } = 10;
     /// <summary>Renew when this share of the lifetime has passed (2/3, what certbot and Caddy use), unless ARI says otherwise.</summary>
     public double RenewAt { get; init; } = 2.0 / 3.0;
     /// <summary>First back-off after a failed order; doubles up to <see cref="RetryMax"/>.</summary>
@@ -101,7 +107,7 @@ internal sealed record AcmeConfig
     public bool Equals(AcmeConfig? o) =>
         o is not null && Directory == o.Directory && Email == o.Email && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
         && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
-        && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval;
+        && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval;
 
     public override int GetHashCode() => HashCode.Combine(Directory, Email, Storage);
 

@@ -9,7 +9,7 @@ internal static class TlsSection
     private static readonly string[] SiteKeys =
         ["hosts", "default", "certificate", "cert", "key", "pkcs12", "password", "redirect", "hsts", "hsts_include_subdomains"];
     private static readonly string[] AcmeKeys =
-        ["directory", "email", "agree_tos", "ca_root", "challenges", "key_type", "storage", "tunnels", "renew_at", "retry_min", "retry_max", "poll_interval"];
+        ["directory", "email", "agree_tos", "ca_root", "challenges", "key_type", "storage", "tunnels", "tunnel_orders_per_hour", "renew_at", "retry_min", "retry_max", "poll_interval"];
     private static readonly string[] ChallengeTypes = ["tls-alpn-01", "http-01"];
 
     public static TlsConfig Read(YamlSection top)
@@ -135,6 +135,7 @@ internal static class TlsSection
             KeyType = a.Enum("key_type", ["ecdsa_p256", "rsa_2048"]) ?? d.KeyType,
             Storage = a.String("storage") ?? d.Storage,
             Tunnels = a.Bool("tunnels") ?? false,
+            TunnelOrdersPerHour = a.Int("tunnel_orders_per_hour", 1, 10_000) ?? d.TunnelOrdersPerHour,
             RenewAt = a.Double("renew_at", 0.1, 0.95) ?? d.RenewAt,
             RetryMin = a.Duration("retry_min", TimeSpan.FromMilliseconds(100)) ?? d.RetryMin,
             RetryMax = a.Duration("retry_max", TimeSpan.FromSeconds(1)) ?? d.RetryMax,

@@ -195,6 +195,8 @@ internal sealed partial class EdgeHost : IAsyncDisposable
             addresses.Add((url, purpose));
         }
         Addresses = addresses;
+        State.ProxyPorts = [.. _listens.Where(l => l.Purpose.StartsWith("proxy", StringComparison.Ordinal) && l.Options.IPEndPoint is not null)
+            .Select(l => (l.Scheme, l.Options.IPEndPoint!.Port))];
         _reloader.Start();
     }
 

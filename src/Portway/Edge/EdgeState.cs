@@ -14,6 +14,9 @@ internal sealed class EdgeState(PortwayConfig initial)
 
     public event Action<PortwayConfig>? Changed;
 
+    /// <summary>The proxy listeners as bound (scheme, port), known once the server started; for public tunnel URLs.</summary>
+    public System.Collections.Immutable.ImmutableArray<(string Scheme, int Port)> ProxyPorts { get; set; } = [];
+
     public void Set(PortwayConfig config)
     {
         _current = config;

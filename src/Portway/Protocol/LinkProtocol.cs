@@ -61,6 +61,15 @@ internal static class LinkProtocol
 
     public const string StreamKindTcp = "tcp";
 
+    /// <summary>
+    /// <c>portway-stream: grants</c>: an edge → agent request carrying updated Portway-Grant headers
+    /// (a certificate arrived, an order failed). Only the edge can send it: it replaces every
+    /// portway-* header a visitor sends.
+    /// </summary>
+    public const string StreamKindGrants = "grants";
+
+    public const string GrantsPath = "/_portway/grants";
+
     /// <summary>The path of TCP streams; only meaningful together with <see cref="StreamKindHeader"/>.</summary>
     public const string TcpStreamPath = "/_portway/tcp";
 }

@@ -21,6 +21,9 @@ internal sealed partial class AcmeManager(
 {
     private readonly Dictionary<string, Managed> _managed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _tunnelNames = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _pending = new(StringComparer.OrdinalIgnoreCase);
+    private readonly OrderCap _cap = new(time);
+    private DateTimeOffset _capLogged;
     private readonly SemaphoreSlim _wake = new(0);
     private AcmeConfig? _clientConfig;
     private AcmeClient? _client;
@@ -48,13 +51,42 @@ internal sealed partial class AcmeManager(
         foreach (var d in config.Tunnels.Domains)
             under |= d != "localhost" && name.EndsWith("." + d, StringComparison.Ordinal) && name.Length > d.Length + 1;
         if (!under) return false;
-        if (_tunnelNames.TryAdd(name, 0)) Wake();
+        if (_tunnelNames.TryAdd(name, 0))
+        {
+            if (!HasCertificate(name)) _pending[name] = $"ordering a certificate from {config.Tls.Acme.Directory.Host}";
+            Wake();
+        }
         return true;
     }
 
     public void Release(string host)
     {
-        if (_tunnelNames.TryRemove(host.ToLowerInvariant().TrimEnd('.'), out _)) Wake();
+        var name = host.ToLowerInvariant().TrimEnd('.');
+        _pending.TryRemove(name, out _);
+        if (_tunnelNames.TryRemove(name, out _)) Wake();
+    }
+
+    public bool SiteRedirects(string host) => tls.Store.SiteFor(host) is { RedirectHttp: true } && HasCertificate(host);
+
+    public string? PendingReason(string host) =>
+        _pending.TryGetValue(host.ToLowerInvariant().TrimEnd('.'), out var reason) && !HasCertificate(host) ? reason : null;
+
+    public event Action<string>? Changed;
+
+    private void SetPending(Managed entry, string? reason)
+    {
+        if (entry.IsSite) return;
+        var host = entry.Hosts[0];
+        if (reason is null) _pending.TryRemove(host, out _);
+        else _pending[host] = reason;
+        try
+        {
+            Changed?.Invoke(host);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogNotifyFailed(host, e.Message);
+        }
     }
 
     /// <summary>badNonce refusals survived by the current ACME client.</summary>
@@ -196,6 +228,7 @@ internal sealed partial class AcmeManager(
         entry.Certificate = cert;
         if (entry.IsSite) tls.Store.Set(entry.Key, cert);
         else tls.Store.SetName(entry.Hosts[0], cert);
+        SetPending(entry, null); // the tunnels print https:// from now on
     }
 
     private void EnsureClient(AcmeConfig acme)
@@ -243,6 +276,18 @@ internal sealed partial class AcmeManager(
                 }
                 if (ariOffered && !entry.SkipReplaces) replaces = AcmeClient.CertificateId(current.Leaf);
             }
+            // New tunnel names share an hourly cap (renewals and sites do not): see AcmeConfig.TunnelOrdersPerHour.
+            if (!entry.IsSite && entry.Certificate is null && !_cap.TryTake(acme.TunnelOrdersPerHour, out var slot))
+            {
+                entry.Next = slot;
+                SetPending(entry, $"waiting for a slot: the edge orders at most {acme.TunnelOrdersPerHour} new tunnel certificates per hour (tls.acme.tunnel_orders_per_hour); next try at {slot:HH:mm:ss} UTC");
+                if (time.GetUtcNow() - _capLogged >= OrderCap.Window)
+                {
+                    _capLogged = time.GetUtcNow();
+                    LogCapReached(acme.TunnelOrdersPerHour, slot);
+                }
+                return;
+            }
             LogIssuing(hosts, entry.Certificate is null ? "no certificate yet" : "renewal due", acme.Directory);
             var issuer = new AcmeIssuer(_client!, challenges, acme, time, logger);
             var (chain, key) = await issuer.IssueAsync(entry.Hosts, replaces, ct);
@@ -271,6 +316,7 @@ internal sealed partial class AcmeManager(
                 _ => e.Message,
             };
             tls.SetProblem(entry.Key, $"{hosts}: ACME order failed: {problem}");
+            if (entry.Certificate is null) SetPending(entry, $"the certificate order failed ({problem}); next try at {entry.Next:HH:mm:ss} UTC");
             LogFailed(hosts, problem, entry.Failures, wait,
                 entry.Certificate is null ? "no certificate is served for these names yet" : $"the current certificate (valid until {entry.Certificate.NotAfter:u}) is still served");
         }
@@ -323,6 +369,12 @@ internal sealed partial class AcmeManager(
 
     [LoggerMessage(EventId = 434, Level = LogLevel.Warning, Message = "ACME: the stored certificate for {Hosts} cannot be used ({Reason}); a new one will be requested")]
     private partial void LogStoredUnusable(string hosts, string reason);
+
+    [LoggerMessage(EventId = 437, Level = LogLevel.Warning, Message = "ACME: the cap of {PerHour} new tunnel certificates per hour is reached (tls.acme.tunnel_orders_per_hour); further new names wait, the next slot is at {Slot:u}")]
+    private partial void LogCapReached(int perHour, DateTimeOffset slot);
+
+    [LoggerMessage(EventId = 438, Level = LogLevel.Warning, Message = "ACME: telling the tunnels about {Host} failed: {Reason}")]
+    private partial void LogNotifyFailed(string host, string reason);
 
     [LoggerMessage(EventId = 436, Level = LogLevel.Error, Message = "{Message}")]
     private partial void LogCannotStart(string message);

@@ -18,4 +18,13 @@ internal interface IAutomaticCertificates
 
     /// <summary>Whether a certificate for the name is being served now (e.g. to print an https:// URL).</summary>
     bool HasCertificate(string host);
+
+    /// <summary>Whether a tls.sites entry covering the name redirects its plain http (sites decide that for their own names).</summary>
+    bool SiteRedirects(string host);
+
+    /// <summary>Why a requested name has no certificate yet ("ordering…", the last failure, the hourly cap), or null when nothing is pending.</summary>
+    string? PendingReason(string host);
+
+    /// <summary>Raised with the host name when a requested name's certificate arrives or its order fails.</summary>
+    event Action<string>? Changed;
 }

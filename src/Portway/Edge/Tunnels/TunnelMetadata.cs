@@ -12,6 +12,9 @@ internal static class TunnelMetadata
     /// <summary>On a file cluster with at least one tunnel destination ("true").</summary>
     public const string HasTunnelDestinations = "Portway.HasTunnelDestinations";
 
+    /// <summary>On a tunnel cluster whose token turned the http → https redirect off ("false").</summary>
+    public const string NoHttpsRedirect = "Portway.TunnelNoHttpsRedirect";
+
     public static string RouteId(string name) => "tunnel:" + name;
 
     public static string ClusterId(string name) => "tunnel:" + name;

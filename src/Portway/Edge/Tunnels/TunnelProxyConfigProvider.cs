@@ -16,7 +16,7 @@ internal sealed class TunnelProxyConfigProvider : IProxyConfigProvider
 
     public IProxyConfig GetConfig() => _current;
 
-    public void Update(List<NameEntry> entries, System.Collections.Immutable.ImmutableArray<string> domains)
+    public void Update(List<NameEntry> entries, System.Collections.Immutable.ImmutableArray<string> domains, System.Collections.Immutable.ImmutableArray<Portway.Configuration.TunnelTokenConfig> tokens = default)
     {
         var routes = new List<RouteConfig>(entries.Count);
         var clusters = new List<ClusterConfig>(entries.Count);
@@ -25,6 +25,7 @@ internal sealed class TunnelProxyConfigProvider : IProxyConfigProvider
             var hosts = new string[domains.Length];
             for (var i = 0; i < hosts.Length; i++) hosts[i] = entry.Name + "." + domains[i];
             var metadata = new Dictionary<string, string> { [TunnelMetadata.Name] = entry.Name };
+            if (!tokens.IsDefault && tokens.FirstOrDefault(t => t.Name == entry.TokenName) is { HttpsRedirect: false }) metadata[TunnelMetadata.NoHttpsRedirect] = "true";
             routes.Add(new RouteConfig
             {
                 RouteId = TunnelMetadata.RouteId(entry.Name),

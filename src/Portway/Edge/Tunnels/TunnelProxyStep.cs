@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Acme;
 using Portway.Edge.ErrorPages;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -10,7 +11,7 @@ namespace Portway.Edge.Tunnels;
 /// an immediate 503 that says so (not a wait, not a generic "no healthy server"), and a link that
 /// fails before the response started gets a 502 that names the tunnel.
 /// </summary>
-internal sealed class TunnelProxyStep(RequestDelegate next, TunnelDrain drain)
+internal sealed class TunnelProxyStep(RequestDelegate next, TunnelDrain drain, IAutomaticCertificates certificates, EdgeState state)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -19,6 +20,10 @@ internal sealed class TunnelProxyStep(RequestDelegate next, TunnelDrain drain)
         var proxy = context.GetReverseProxyFeature();
         var metadata = proxy.Cluster.Config.Metadata;
         if (metadata is null || !metadata.ContainsKey(TunnelMetadata.Name)) return next(context);
+        // Like sites: once a certificate covers the name, plain http is redirected (308 keeps the
+        // method and body, RFC 9110 §15.4.9); ACME's http-01 answers were served before routing.
+        if (!context.Request.IsHttps && !metadata.ContainsKey(TunnelMetadata.NoHttpsRedirect) && HttpsPort() is { } port
+            && certificates.HasCertificate(context.Request.Host.Host)) return RedirectAsync(context, port);
         if (proxy.AvailableDestinations.Count == 0) return OfflineAsync(context);
         return ForwardAsync(context);
     }
@@ -48,6 +53,24 @@ internal sealed class TunnelProxyStep(RequestDelegate next, TunnelDrain drain)
                     "The agent may have lost its connection; it reconnects by itself. Try again in a moment.");
                 return;
         }
+    }
+
+    private int? HttpsPort()
+    {
+        foreach (var (scheme, port) in state.ProxyPorts)
+        {
+            if (scheme == "https") return port;
+        }
+        return null;
+    }
+
+    private static Task RedirectAsync(HttpContext context, int port)
+    {
+        var request = context.Request;
+        var host = port == 443 ? request.Host.Host : $"{request.Host.Host}:{port}";
+        context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
+        context.Response.Headers.Location = $"https://{host}{request.PathBase}{request.Path}{request.QueryString}";
+        return Task.CompletedTask;
     }
 
     private static Task OfflineAsync(HttpContext context) =>

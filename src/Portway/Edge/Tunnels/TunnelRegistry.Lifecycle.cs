@@ -47,6 +47,7 @@ internal sealed partial class TunnelRegistry
             if (entry.Holders.Count > 0) continue;
             _names.Remove(key);
             entry.Listener?.Dispose();
+            if (entry.Kind == TunnelKind.Http) ReleaseCertificates(entry.Name, _state.Current.Tunnels);
             LogNameReleased(entry.Name);
         }
         session.CloseAll();
@@ -65,7 +66,7 @@ internal sealed partial class TunnelRegistry
             if (sessions.Length > 0) online[entry.Name] = sessions;
         }
         _connector.PublishOnline(online);
-        _provider.Update(entries, _state.Current.Tunnels.Domains);
+        _provider.Update(entries, _state.Current.Tunnels.Domains, _state.Current.Tunnels.Tokens);
     }
 
     /// <summary>An online session serving a TCP tunnel, round robin over the pool.</summary>
@@ -153,6 +154,9 @@ internal sealed partial class TunnelRegistry
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
     private partial void LogSessionOffline(string session, double graceSeconds);
+
+    [LoggerMessage(EventId = 603, Level = LogLevel.Debug, Message = "Session {Session}: the grants update did not reach the agent ({Reason})")]
+    private partial void LogGrantsNotSent(string session, string reason);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
     private partial void LogNameReleased(string name);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Edge.Acme;
 using Portway.Protocol;
 
 namespace Portway.Edge.Tunnels;
@@ -26,9 +27,12 @@ internal sealed partial class TunnelRegistry : IDisposable
     private readonly ILogger<TunnelRegistry> _logger;
     private readonly ILoggerFactory _loggers;
     private bool _closed;
+    private readonly IAutomaticCertificates _certificates;
 
-    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers)
+    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers, IAutomaticCertificates certificates)
     {
+        _certificates = certificates;
+        certificates.Changed += OnCertificateChanged;
         _state = state;
         _connector = connector;
         _provider = provider;
@@ -122,15 +126,20 @@ internal sealed partial class TunnelRegistry : IDisposable
                 entry = new NameEntry(t.Kind, name, token?.Name) { Listener = listener };
                 _names[entry.Key] = entry;
                 listener?.Start(entry.Key);
+                // Caddy's on-demand rule: a certificate only for a name a tunnel really holds.
+                if (t.Kind == TunnelKind.Http) RequestCertificates(name, config);
             }
             else entry.Holders.RemoveAll(h => !h.IsOnline); // take over from an offline holder in its grace period
             entry.Holders.Add(session);
             keys.Add(entry.Key);
-            grants.Add(new TunnelGrant(t.Id, name, PublicUrl(t.Kind, name, request, config)));
+            grants.Add(t.Kind == TunnelKind.Http
+                ? TunnelUrls.Http(t.Id, name, request, config, _state, _certificates)
+                : new TunnelGrant(t.Id, name, PublicUrl(t.Kind, name, request, config)));
         }
         session.Grants = grants.ToImmutable();
         session.NameKeys = keys.ToImmutable();
         session.Requests = request.Tunnels;
+        session.Link = request;
         _byAgent[request.AgentId] = session;
         _connector.Sessions[session.Key] = session;
         return null;
@@ -295,6 +304,62 @@ internal sealed partial class TunnelRegistry : IDisposable
             }
         }
         return null;
+    }
+
+    private void RequestCertificates(string name, TunnelsConfig config)
+    {
+        foreach (var domain in config.Domains) _certificates.Request($"{name}.{domain}");
+    }
+
+    /// <summary>A name left for good: stop renewing its certificate, unless a token reserves it (its owner comes back).</summary>
+    private void ReleaseCertificates(string name, TunnelsConfig config)
+    {
+        if (ReservedByOther(name, null) is not null) return;
+        foreach (var domain in config.Domains) _certificates.Release($"{name}.{domain}");
+    }
+
+    /// <summary>A certificate for a tunnel name arrived or its order failed: new URLs for the agents holding it.</summary>
+    private void OnCertificateChanged(string host)
+    {
+        if (TunnelNameOf(host) is not { } name) return;
+        var config = _state.Current.Tunnels;
+        List<(TunnelSession, ImmutableArray<TunnelGrant>)> updates = [];
+        lock (_lock)
+        {
+            if (!_names.TryGetValue(NameEntry.KeyOf(TunnelKind.Http, name), out var entry)) return;
+            foreach (var session in entry.Holders)
+            {
+                if (session.Link is not { } link) continue;
+                var grants = session.Grants.Select(g => g.Name == name && !g.Url.StartsWith("tcp:", StringComparison.Ordinal)
+                    ? TunnelUrls.Http(g.Id, name, link, config, _state, _certificates) : g).ToImmutableArray();
+                if (grants.SequenceEqual(session.Grants)) continue;
+                session.Grants = grants;
+                if (session.IsOnline) updates.Add((session, grants));
+            }
+        }
+        foreach (var (session, grants) in updates) _ = SendGrantsAsync(session, grants);
+    }
+
+    /// <summary>Protocol message 11: the grants again, on the session's link, so the agent prints what is served now.</summary>
+    private async Task SendGrantsAsync(TunnelSession session, ImmutableArray<TunnelGrant> grants)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, TunnelConnector.DestinationAddress(session) + LinkProtocol.GrantsPath.TrimStart('/'))
+            {
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            message.Headers.TryAddWithoutValidation(LinkProtocol.StreamKindHeader, LinkProtocol.StreamKindGrants);
+            foreach (var g in grants) message.Headers.TryAddWithoutValidation(LinkProtocol.GrantHeader, g.ToHeaderValue());
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var response = await _connector.Invoker.SendAsync(message, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or TunnelOfflineException or IOException)
+        {
+            // The agent is gone or going; it gets the current grants when it links again.
+            LogGrantsNotSent(session.Key, e.Message);
+        }
     }
 
     private string PublicUrl(TunnelKind kind, string name, LinkRequest request, TunnelsConfig config)

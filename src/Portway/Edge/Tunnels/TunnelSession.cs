@@ -38,6 +38,9 @@ internal sealed class TunnelSession
     public ImmutableArray<string> NameKeys { get; set; } = [];
     public ImmutableArray<TunnelRequest> Requests { get; set; } = [];
 
+    /// <summary>The link request that created the session: how its agent reached the edge, for its public URLs.</summary>
+    public LinkRequest? Link { get; set; }
+
     /// <summary>Links attached or being attached (a link counts from its handshake, so the session is online before the 101 is sent).</summary>
     public int LinkCount
     {
