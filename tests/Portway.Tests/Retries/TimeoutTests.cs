@@ -114,7 +114,7 @@ public sealed class TimeoutTests
     /// filled, so the kernel drops further SYNs (Linux does not refuse them) — an unroutable
     /// address without leaving loopback.
     /// </summary>
-    private sealed class Blackhole : IDisposable
+    internal sealed class Blackhole : IDisposable
     {
         private readonly Socket _listener;
         private readonly List<Socket> _fillers = [];
