@@ -26,13 +26,13 @@ internal sealed class TestEdge : IAsyncDisposable
     /// Starts an edge. The YAML may omit listeners/admin/access_log; they default to port 0 on
     /// loopback and access log off.
     /// </summary>
-    public static async Task<TestEdge> StartAsync(string yaml)
+    public static async Task<TestEdge> StartAsync(string yaml, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
         var dir = Directory.CreateTempSubdirectory("portway-test-");
         var path = Path.Combine(dir.FullName, "portway.yaml");
         await File.WriteAllTextAsync(path, WithTestDefaults(yaml));
         var config = ConfigLoader.LoadFile(path);
-        var host = EdgeHost.Create(config, path);
+        var host = EdgeHost.Create(config, path, configureServices);
         await host.StartAsync();
         return new TestEdge(host, path);
     }
