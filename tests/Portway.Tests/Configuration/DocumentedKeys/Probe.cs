@@ -10,7 +10,15 @@ namespace Portway.Tests.Configuration.DocumentedKeys;
 /// <summary>What an echo origin saw of a request.</summary>
 internal sealed record Seen(string Method, string Path, string Query, string Protocol, Dictionary<string, string> Headers)
 {
-    public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
+    /// <summary>Header names are case-insensitive (RFC 9110 §5.1); the dictionary came back from JSON case-sensitive.</summary>
+    public string? Header(string name)
+    {
+        foreach (var (key, value) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase)) return value;
+        }
+        return null;
+    }
 }
 
 /// <summary>Helpers for the documented-keys tests: an echo origin, requests written as one line, clients from other loopback addresses.</summary>
