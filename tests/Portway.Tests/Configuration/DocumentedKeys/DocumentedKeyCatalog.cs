@@ -23,6 +23,9 @@ internal static partial class DocumentedKeyCatalog
         [("load-balancing.md", "## Timeouts: `timeouts`")] = "clusters[].timeouts",
         [("load-balancing.md", "## Retries")] = "clusters[].retries",
         [("tls.md", "## Upstream TLS (`https://` destinations)")] = "clusters[].tls",
+        // These two tables write whole paths (cache.memory, routes[].cache; tunnels.domains, tokens[].name).
+        [("tunnels.md", "## A real edge")] = "tunnels",
+        [("caching.md", "## Keys")] = "",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
@@ -43,7 +46,8 @@ internal static partial class DocumentedKeyCatalog
         ["routes[].access.rate_limit.key"] = AccessSection.RateLimitKeys,
     };
 
-    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md"];
+    /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>
+    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md"];
 
     public static SortedSet<string> Load(string repoRoot)
     {
@@ -151,14 +155,15 @@ internal static partial class DocumentedKeyCatalog
                 {
                     prefix = doc == "configuration.md" ? SectionOf(heading)
                         : LinkedTables.GetValueOrDefault((doc, heading));
-                    if (prefix is null && doc == "tls.md") { prefix = ""; continue; } // tls.md: only the clusters[].tls table is linked from configuration.md
+                    // tls.md: only the clusters[].tls table is linked from configuration.md (sites and acme are in full.yaml).
+                    if (prefix is null && doc == "tls.md") { prefix = Skip; continue; }
                     if (prefix is null)
                         throw new InvalidOperationException($"docs/{doc}: a key table under '{heading}' has no key path in DocumentedKeyCatalog.LinkedTables; add where its keys sit");
                 }
-                else prefix = ""; // not a key table (e.g. the table of value kinds)
+                else prefix = Skip; // not a key table (e.g. the table of value kinds)
                 continue;
             }
-            if (prefix is "") continue;
+            if (prefix == Skip) continue;
             foreach (Match m in Backticked().Matches(cells[0]))
             {
                 var name = m.Groups[1].Value.Split(':')[0].Trim();
@@ -179,15 +184,19 @@ internal static partial class DocumentedKeyCatalog
         }
     }
 
-    private static string? SectionOf(string heading)
+    private const string Skip = "(not a key table)";
+
+    private static string SectionOf(string heading)
     {
         var m = Regex.Match(heading, "^## `([a-z_]+)`$");
-        return m.Success ? m.Groups[1].Value : "";
+        return m.Success ? m.Groups[1].Value : Skip;
     }
 
     /// <summary>prefix + dotted name, with [] after every segment that holds a list of mappings.</summary>
     private static string Join(string prefix, string dotted, HashSet<string> lists)
     {
+        // A table under `tunnels` may write tunnels.domains or tokens[].name: both are under tunnels.
+        if (prefix.Length > 0 && dotted.StartsWith(prefix + ".", StringComparison.Ordinal)) dotted = dotted[(prefix.Length + 1)..];
         var path = prefix;
         if (lists.Contains(path)) path += "[]";
         foreach (var segment in dotted.Split('.'))

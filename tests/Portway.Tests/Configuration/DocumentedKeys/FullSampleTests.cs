@@ -55,6 +55,7 @@ public sealed class FullSampleTests
             ["directory: letsencrypt "] = $"directory: https://127.0.0.1:{Cluster.DeadPort()}/directory ",
             ["/var/lib/portway/acme"] = Path.Combine(dir, "acme"),
             ["target: stdout"] = $"target: {log}",
+            ["/var/cache/portway"] = Path.Combine(dir, "cache"),
         });
         await using var edge = await TestEdge.StartAsync(yaml);
         var https = new Uri(edge.Host.Addresses.First(x => x.Url.StartsWith("https://", StringComparison.Ordinal)).Url);
