@@ -133,6 +133,27 @@ public sealed class ClusterKeysTests
     }
 
     [Fact]
+    public async Task TlsServerName_HttpDestinationInTheCluster_KeepsItsOwnHost()
+    {
+        // samples/full.yaml's cluster 'web' mixes an http:// server with a tls block; server_name is
+        // for https:// servers only and once became the Host of every request to the http one too.
+        await using var origin = await Probe.StartEchoAsync();
+        await using var edge = await TestEdge.StartAsync($"""
+            routes:
+              - id: web
+                cluster: web
+            clusters:
+              - id: web
+                destinations: [{origin.Url}]
+                tls: {"{"} server_name: web.internal {"}"}
+            """);
+
+        var seen = await Probe.SeenAsync(await edge.Client.GetAsync("/"));
+
+        Assert.Equal($"127.0.0.1:{origin.Port}", seen.Header("Host"));
+    }
+
+    [Fact]
     [CoversKey("clusters[].tls.insecure")]
     public async Task TlsInsecure_True_UntrustedServerCertificateAccepted()
     {
