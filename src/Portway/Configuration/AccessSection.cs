@@ -6,6 +6,9 @@ namespace Portway.Configuration;
 /// <summary>Reads routes[].access: allow/deny, rate_limit, basic_auth.</summary>
 internal static class AccessSection
 {
+    /// <summary>What a rate-limit bucket counts; header:NAME stands for any header name.</summary>
+    internal static readonly string[] RateLimitKeys = ["client_ip", "route", "header:NAME"];
+
     public static AccessConfig? Read(YamlSection route)
     {
         var a = route.Child("access", "allow", "deny", "rate_limit", "basic_auth");

@@ -5,6 +5,8 @@ namespace Portway.Configuration;
 
 internal static class ListenersSection
 {
+    internal static readonly string[] ProtocolNames = ["http1", "http2", "http1_and_http2"];
+
     public static ImmutableArray<ListenerConfig> Read(YamlSection top)
     {
         var result = ImmutableArray.CreateBuilder<ListenerConfig>();
@@ -22,7 +24,7 @@ internal static class ListenersSection
     }
 
     private static HttpProtocols ReadProtocols(YamlSection item, bool tls) =>
-        item.Enum("protocols", ["http1", "http2", "http1_and_http2"]) switch
+        item.Enum("protocols", ProtocolNames) switch
         {
             "http2" => HttpProtocols.Http2,
             "http1_and_http2" => HttpProtocols.Http1AndHttp2,

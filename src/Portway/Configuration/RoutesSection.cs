@@ -4,9 +4,9 @@ namespace Portway.Configuration;
 
 internal static class RoutesSection
 {
-    private static readonly string[] HeaderModes = ["exact", "prefix", "contains", "exists", "not_exists"];
-    private static readonly string[] QueryModes = ["exact", "prefix", "contains", "exists"];
-    private static readonly string[] TransformKinds =
+    internal static readonly string[] HeaderModes = ["exact", "prefix", "contains", "exists", "not_exists"];
+    internal static readonly string[] QueryModes = ["exact", "prefix", "contains", "exists"];
+    internal static readonly string[] TransformKinds =
         ["request_header_set", "request_header_remove", "response_header_set", "response_header_remove", "path_remove_prefix", "path_set", "path_prefix"];
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"];
 

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Access;
 
@@ -48,6 +49,7 @@ public sealed class AccessTests
     }
 
     [Fact]
+    [CoversKey("routes[].access.rate_limit.key=header:NAME")]
     public async Task RateLimit_ByHeader_KeysAreIndependent()
     {
         await using var origin = await TestOrigin.StartAsync("a");
@@ -64,6 +66,7 @@ public sealed class AccessTests
     }
 
     [Fact]
+    [CoversKey("routes[].access.basic_auth.realm", "routes[].access.basic_auth.users[].name", "routes[].access.basic_auth.users[].password_sha256")]
     public async Task BasicAuth_RequiresCredentials_AndStripsThemBeforeForwarding()
     {
         string? seenAuthorization = "unset";

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Portway.Edge.Tls;
 using Portway.Tests.Infrastructure;
+using Portway.Tests.Configuration.DocumentedKeys;
 using Portway.Tests.Tls;
 using Xunit;
 using Xunit.Abstractions;
@@ -63,6 +64,7 @@ public sealed class AcmePebbleTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    [CoversKey("tls.acme.storage")]
     public async Task Issue_Http01_CertificateServedAndKeyStored0600()
     {
         int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
@@ -146,7 +148,9 @@ public sealed class AcmePebbleTests(ITestOutputHelper output)
         Assert.True(edge.Host.Services.GetRequiredService<Portway.Edge.Acme.AcmeManager>().BadNonceRetries > 0, "Pebble rejected nonces, so some requests must have been retried");
     }
 
+    // challenges: [http-01] only: were the default list (tls-alpn-01 first) used, validation would succeed.
     [SkippableFact]
+    [CoversKey("tls.acme.challenges")]
     public async Task Issue_ValidationFails_ProblemDocumentReportedAndOtherSitesServed()
     {
         int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();

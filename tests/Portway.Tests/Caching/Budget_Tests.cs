@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Portway.Edge.Caching;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Caching;
 
@@ -98,6 +99,7 @@ public sealed class Budget_Tests
     }
 
     [Fact]
+    [CoversKey("cache.memory")]
     public async Task Edge_RandomWorkload_BudgetNeverExceeded()
     {
         await using var h = await CacheHarness.StartAsync(async ctx =>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Caching;
 
@@ -39,6 +40,7 @@ public sealed class DiskTier_Tests
     }
 
     [Fact]
+    [CoversKey("cache.disk.path")]
     public async Task DiskTier_Purge_RemovesFileToo()
     {
         var dir = Directory.CreateTempSubdirectory("portway-disk-").FullName;
@@ -54,6 +56,7 @@ public sealed class DiskTier_Tests
     }
 
     [Fact]
+    [CoversKey("cache.disk.size")]
     public async Task DiskTier_OverBudget_OldestFilesDeleted()
     {
         var dir = Directory.CreateTempSubdirectory("portway-disk-").FullName;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Caching;
 
@@ -108,6 +109,7 @@ public sealed class Freshness_4_2_Tests
     }
 
     [Fact]
+    [CoversKey("cache.heuristic.max")]
     public async Task Heuristic_CappedByConfig()
     {
         FakeClock? clock = null;
@@ -175,6 +177,7 @@ public sealed class Freshness_4_2_Tests
     }
 
     [Fact]
+    [CoversKey("cache.cdn_cache_control")]
     public async Task CdnCacheControl_Disabled_CacheControlRules()
     {
         await using var h = await CacheHarness.StartAsync(ctx =>

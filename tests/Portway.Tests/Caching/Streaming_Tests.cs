@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Caching;
 
@@ -79,6 +80,7 @@ public sealed class Streaming_Tests
     }
 
     [Fact]
+    [CoversKey("cache.max_object_size")]
     public async Task KnownLengthOverLimit_NotCopiedAtAll()
     {
         await using var h = await CacheHarness.StartAsync(async ctx =>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Edge;
 
@@ -47,6 +48,7 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    [CoversKey("forwarded.trusted_proxies")]
     public async Task ForwardedHeaders_TrustedProxy_ChainAppended()
     {
         await using var origin = await EchoHeadersOrigin();

@@ -3,12 +3,14 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Edge;
 
 public sealed class OperationsTests
 {
     [Fact]
+    [CoversKey("access_log.target")]
     public async Task AccessLog_File_OneJsonLinePerRequest()
     {
         await using var origin = await TestOrigin.StartAsync("a");

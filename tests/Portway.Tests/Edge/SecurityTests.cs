@@ -1,6 +1,7 @@
 using System.Net;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Edge;
 
@@ -131,6 +132,7 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    [CoversKey("limits.max_request_header_bytes")]
     public async Task HugeHeaders_431()
     {
         var response = await RawHttp.SendAsync(_edge.Url, $"GET / HTTP/1.1\r\nHost: site.test\r\nX-Big: {new string('a', 9000)}\r\n\r\n");
@@ -139,6 +141,7 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    [CoversKey("limits.max_request_line_bytes")]
     public async Task LongRequestLine_414()
     {
         var response = await RawHttp.SendAsync(_edge.Url, $"GET /{new string('a', 3000)} HTTP/1.1\r\nHost: site.test\r\n\r\n");
@@ -146,6 +149,7 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    [CoversKey("limits.max_request_body_bytes")]
     public async Task BodyOverLimit_413()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new ByteArrayContent(new byte[4096]) };

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Edge;
 
@@ -16,6 +17,7 @@ public sealed class SlowClientTests
         """);
 
     [Fact]
+    [CoversKey("limits.request_headers_timeout")]
     public async Task Slowloris_HeadersNeverFinish_ConnectionClosedAfterTimeout()
     {
         await using var origin = await TestOrigin.StartAsync("a");
@@ -79,6 +81,7 @@ public sealed class SlowClientTests
     }
 
     [Fact]
+    [CoversKey("limits.max_connections")]
     public async Task MaxConnections_OverLimit_ExtraConnectionClosed()
     {
         await using var origin = await TestOrigin.StartAsync("a");

@@ -4,6 +4,7 @@ using Portway.Tests.Infrastructure;
 using Portway.Tests.LoadBalancing;
 using Xunit;
 using Yarp.ReverseProxy.Model;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Health;
 
@@ -41,6 +42,7 @@ public sealed class ActiveHealthTests
     }
 
     [Fact]
+    [CoversKey("clusters[].health.active.path")]
     public async Task ActiveHealth_StatusOutsideExpectedRange_MarkedDown()
     {
         await using var ok = await TestOrigin.StartAsync("ok", ctx =>

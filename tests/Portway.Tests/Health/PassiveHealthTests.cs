@@ -3,12 +3,14 @@ using Portway.Tests.Infrastructure;
 using Portway.Tests.LoadBalancing;
 using Xunit;
 using Yarp.ReverseProxy.Model;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Health;
 
 public sealed class PassiveHealthTests
 {
     [Fact]
+    [CoversKey("clusters[].health.passive.consecutive_failures", "clusters[].health.passive.ejection")]
     public async Task ConsecutiveFailures_ThreeFiveHundreds_EjectedThenReactivated()
     {
         var broken = new StrongFlag(true);

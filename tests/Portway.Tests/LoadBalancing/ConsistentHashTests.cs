@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.LoadBalancing;
 
@@ -9,6 +10,7 @@ public sealed class ConsistentHashTests
     private const string HashOnHeader = "    load_balancing: consistent_hash\n    hash_on: header:X-User";
 
     [Fact]
+    [CoversKey("clusters[].hash_on=header:NAME")]
     public async Task ConsistentHash_SameHeader_SameDestinationEveryTime()
     {
         await using var a = await TestOrigin.StartAsync("a");
@@ -100,6 +102,7 @@ public sealed class ConsistentHashTests
     }
 
     [Fact]
+    [CoversKey("clusters[].hash_on=cookie:NAME")]
     public async Task ConsistentHash_Cookie_SameCookieSameDestination()
     {
         await using var a = await TestOrigin.StartAsync("a");

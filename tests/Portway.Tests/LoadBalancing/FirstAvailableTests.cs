@@ -1,11 +1,13 @@
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.LoadBalancing;
 
 public sealed class FirstAvailableTests
 {
     [Fact]
+    [CoversKey("clusters[].load_balancing=first_available")]
     public async Task FirstAvailable_AllHealthy_SticksToFirstInFileOrder()
     {
         await using var a = await TestOrigin.StartAsync("a");

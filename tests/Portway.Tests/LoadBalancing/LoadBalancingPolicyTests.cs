@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.LoadBalancing;
 
@@ -43,6 +44,7 @@ public sealed class LoadBalancingPolicyTests
     }
 
     [Fact]
+    [CoversKey("clusters[].load_balancing=weighted_round_robin", "clusters[].destinations[].weight")]
     public async Task WeightedRoundRobin_Weights3_2_1_ProportionalAndZeroNeverPicked()
     {
         await using var a = await TestOrigin.StartAsync("a");
@@ -64,6 +66,7 @@ public sealed class LoadBalancingPolicyTests
     [Theory]
     [InlineData("least_requests")]
     [InlineData("power_of_two_choices")]
+    [CoversKey("clusters[].load_balancing=least_requests", "clusters[].load_balancing=power_of_two_choices")]
     public async Task LoadAware_OneOriginHoldsRequests_IdleOneGetsTheRest(string policy)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -108,6 +111,7 @@ public sealed class LoadBalancingPolicyTests
     }
 
     [Fact]
+    [CoversKey("clusters[].load_balancing=peak_ewma")]
     public async Task PeakEwma_OneOriginSlow_AvoidsIt()
     {
         await using var slow = await TestOrigin.StartAsync("slow", async ctx =>

@@ -1,6 +1,7 @@
 using Portway.Configuration;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.LoadBalancing;
 
@@ -23,6 +24,7 @@ public sealed class ReloadTests
     }
 
     [Fact]
+    [CoversKey("clusters[].load_balancing=round_robin")]
     public async Task Policy_ChangedByReload_FirstAvailableThenRoundRobin()
     {
         await using var a = await TestOrigin.StartAsync("a");

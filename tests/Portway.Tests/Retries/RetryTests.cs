@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Portway.Tests.LoadBalancing;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Retries;
 
@@ -51,6 +52,7 @@ public sealed class RetryTests
     }
 
     [Fact]
+    [CoversKey("clusters[].retries.non_idempotent")]
     public async Task Post_NonIdempotentAllowed_RetriedWithBodyIntact()
     {
         await using var a = await TestOrigin.StartAsync("a", Echo);
@@ -65,6 +67,7 @@ public sealed class RetryTests
     }
 
     [Fact]
+    [CoversKey("clusters[].retries.attempts")]
     public async Task Get_AttemptsOne_RefusedConnectionIs502Page()
     {
         await using var a = await TestOrigin.StartAsync("a");
@@ -123,6 +126,7 @@ public sealed class RetryTests
     }
 
     [Fact]
+    [CoversKey("clusters[].retries.budget_percent")]
     public async Task Get_ManyRefusals_BudgetCapsRetries()
     {
         await using var a = await TestOrigin.StartAsync("a");

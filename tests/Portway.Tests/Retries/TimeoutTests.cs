@@ -3,12 +3,14 @@ using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Portway.Tests.LoadBalancing;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Retries;
 
 public sealed class TimeoutTests
 {
     [Fact]
+    [CoversKey("clusters[].timeouts.response")]
     public async Task Get_DestinationSlowerThanResponseTimeout_504Page()
     {
         await using var slow = await TestOrigin.StartAsync("slow", async ctx =>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Tls;
 
@@ -37,6 +38,7 @@ public sealed class MutualTlsTests
     }
 
     [Fact]
+    [CoversKey("clusters[].tls.ca", "clusters[].tls.server_name", "clusters[].tls.client_cert", "clusters[].tls.client_key")]
     public async Task Forward_HttpsDestinationWithClientCertificate_WorksAndFailsWithoutCertOrTrust()
     {
         var dir = TestCertificates.TempDir();
@@ -102,6 +104,7 @@ public sealed class MutualTlsTests
     }
 
     [Fact]
+    [CoversKey("tls.client_auth[].route", "tls.client_auth[].ca")]
     public async Task Request_RouteRequiresClientCertificate_403WithoutOrUntrusted_SubjectPassedWhenValid()
     {
         await using var origin = await TestOrigin.StartAsync("o", ctx => ctx.Response.WriteAsync("subject=" + ctx.Request.Headers["X-Client-Cert-Subject"]));

@@ -5,12 +5,14 @@ using Portway.Edge.Tls;
 using Portway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Tls;
 
 public sealed class TlsListenerTests
 {
     [Fact]
+    [CoversKey("tls.sites[].hosts", "tls.sites[].cert", "tls.sites[].key", "tls.sites[].pkcs12", "tls.sites[].password", "tls.sites[].default")]
     public async Task Handshake_SeveralSites_SniPicksExactWildcardPkcs12AndDefault()
     {
         var dir = TestCertificates.TempDir();
@@ -169,6 +171,7 @@ public sealed class TlsListenerTests
     }
 
     [Fact]
+    [CoversKey("tls.sites[].redirect", "tls.sites[].hsts", "tls.sites[].hsts_include_subdomains")]
     public async Task Request_PlainHttpToSiteWithCertificate_308ToHttpsExceptAcmePathAndHstsOnHttps()
     {
         await using var origin = await TestOrigin.StartAsync("o");

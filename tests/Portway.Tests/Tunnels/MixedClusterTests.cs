@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Tunnels;
 
@@ -21,6 +22,7 @@ public sealed class MixedClusterTests
     private static string Config(Uri server) => Config($"- url: {server}\n- tunnel: laptop");
 
     [Fact]
+    [CoversKey("clusters[].destinations[].tunnel")]
     public async Task RoundRobin_SpreadsOverServerAndTunnel()
     {
         await using var server = await TestOrigin.StartAsync("server");

@@ -7,6 +7,7 @@ using Portway.Edge.Tunnels;
 using Portway.Protocol;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Tunnels;
 
@@ -40,6 +41,7 @@ public sealed class TunnelAccessTests
     }
 
     [Fact]
+    [CoversKey("tunnels.tokens[].reserved_names")]
     public async Task ReservedName_OtherTokenCannotTakeIt_EvenWhileOwnerOffline()
     {
         await using var origin = await TestOrigin.StartAsync("local");

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Portway.Agent;
 using Portway.Tests.Infrastructure;
 using Xunit;
+using Portway.Tests.Configuration.DocumentedKeys;
 
 namespace Portway.Tests.Tunnels;
 
@@ -111,6 +112,7 @@ public sealed class TunnelLifecycleTests
     }
 
     [Fact]
+    [CoversKey("tunnels.tokens[].allow_pooling")]
     public async Task Pooling_TwoAgentsSameName_ShareTheTraffic()
     {
         await using var a = await TestOrigin.StartAsync("a");

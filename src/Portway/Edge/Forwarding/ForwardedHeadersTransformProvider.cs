@@ -32,7 +32,18 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
         var trusted = remote is not null && IsTrusted(config, remote);
         var client = remote?.ToString() ?? "unknown";
 
-        if (config.XForwarded)
+        if (!config.XForwarded)
+        {
+            // Not sent, and a visitor's own copy is not passed on as if it were ours (a trusted
+            // proxy's is: it is the proxy's statement, not the visitor's).
+            if (!trusted)
+            {
+                headers.Remove("X-Forwarded-For");
+                headers.Remove("X-Forwarded-Proto");
+                headers.Remove("X-Forwarded-Host");
+            }
+        }
+        else
         {
             headers.Remove("X-Forwarded-For");
             headers.Remove("X-Forwarded-Proto");
@@ -44,7 +55,11 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
             var host = trusted && http.Request.Headers.TryGetValue("X-Forwarded-Host", out var h) ? h.ToString() : http.Request.Host.Value;
             if (!string.IsNullOrEmpty(host)) headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         }
-        if (config.Forwarded)
+        if (!config.Forwarded)
+        {
+            if (!trusted) headers.Remove("Forwarded");
+        }
+        else
         {
             headers.Remove("Forwarded");
             // RFC 7239 §6: IPv6 addresses are quoted and bracketed; §5.3 host, §5.4 proto.

@@ -69,7 +69,9 @@ internal static class ProxyConfigMapper
             destinations[d.Id] = new YarpDestination
             {
                 Address = d.Tunnel is null ? d.Url!.ToString() : TunnelConnector.NameAddress(d.Tunnel),
-                Host = d.Tunnel is null ? c.Tls?.ServerName : null,
+                // tls.server_name is the name checked in an https server's certificate (and so its Host);
+                // an http:// destination in the same cluster keeps its own Host.
+                Host = d.Url is { Scheme: "https" } ? c.Tls?.ServerName : null,
                 Metadata = destinationMetadata,
             };
         }
