@@ -27,7 +27,8 @@ internal sealed class AcmeStorage(string root, Uri directory)
             return key;
         }
         // A new key is a new account: a URL left from an older key would sign as someone else.
-        File.Delete(Path.Combine(CaFolder, "account.url"));
+        var url = Path.Combine(CaFolder, "account.url");
+        if (File.Exists(url)) File.Delete(url);
         WriteFile(path, key.ExportPkcs8PrivateKeyPem(), secret: true);
         return key;
     }
