@@ -55,7 +55,8 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
     /// newAccount with termsOfServiceAgreed (§7.3), and the External Account Binding when one is
     /// configured (§7.3.4). An account already known is used as is, without a request (and so
     /// without sending the binding again: some CAs' EAB credentials are single-use); the CA
-    /// answers an existing account for the key the same way. Created is true when the URL is new.
+    /// answers an existing account for the key the same way. Created is true when newAccount was
+    /// asked (the caller stores the URL then), false when the known URL was used.
     /// </summary>
     public async Task<(Uri Url, bool Created)> EnsureAccountAsync(string? email, AcmeEabConfig? eab, CancellationToken ct)
     {
