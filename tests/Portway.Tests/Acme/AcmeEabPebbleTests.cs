@@ -107,18 +107,24 @@ public sealed class AcmeEabPebbleTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Eab_CaRequiresItAndNoneConfigured_ErrorSaysSetEabKidAndHmacKey()
+    public async Task Eab_CaRequiresItAndNoneConfigured_ErrorSaysSetEabAndAddingItIssuesWithoutRestart()
     {
-        ExampleBinding();
+        var (kid, hmacKey) = ExampleBinding();
         int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
         await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort, baseConfig: ExampleConfig);
         var logs = new LogCapture();
-        await using var edge = await TestEdge.StartAsync(EdgeYaml(httpPort, httpsPort, pebble, TestCertificates.TempDir(), "noeab.pebble.test", ""),
+        var storage = TestCertificates.TempDir();
+        await using var edge = await TestEdge.StartAsync(EdgeYaml(httpPort, httpsPort, pebble, storage, "noeab.pebble.test", ""),
             services => services.AddSingleton<ILoggerProvider>(logs));
 
         var problem = await WaitForProblemAsync(edge, pebble, "noeab.pebble.test", "externalAccountRequired");
         Assert.Contains("the CA requires External Account Binding: set tls.acme.eab.kid and tls.acme.eab.hmac_key", problem, StringComparison.Ordinal);
         Assert.Contains(logs.AtLeast(LogLevel.Error), l => l.Contains("set tls.acme.eab.kid", StringComparison.Ordinal));
+
+        // Doing what the error says, in the running edge: the next attempt registers with the binding.
+        await edge.RewriteAsync(EdgeYaml(httpPort, httpsPort, pebble, storage, "noeab.pebble.test", Eab(kid, hmacKey)));
+        await WaitForPebbleCertificateAsync(edge, pebble, "noeab.pebble.test");
+        AssertSecretNeverShown(logs, null, hmacKey);
     }
 
     [SkippableFact]
