@@ -79,6 +79,8 @@ internal sealed record AcmeConfig
 
     public Uri Directory { get; init; } = new(LetsEncryptProduction);
     public string? Email { get; init; }
+    /// <summary>External Account Binding for CAs that require one (ZeroSSL, Google Trust Services); null = none.</summary>
+    public AcmeEabConfig? Eab { get; init; }
     public bool AgreeTos { get; init; }
     /// <summary>PEM file of roots to trust for the CA's own HTTPS (a private CA, Pebble); null = the system's roots.</summary>
     public string? CaRoot { get; init; }
@@ -105,7 +107,7 @@ internal sealed record AcmeConfig
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     public bool Equals(AcmeConfig? o) =>
-        o is not null && Directory == o.Directory && Email == o.Email && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
+        o is not null && Directory == o.Directory && Email == o.Email && Eab == o.Eab && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
         && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
         && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval;
 

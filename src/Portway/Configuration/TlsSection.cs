@@ -100,7 +100,7 @@ internal static class TlsSection
 
     private static AcmeConfig ReadAcme(YamlSection t)
     {
-        var a = t.Child("acme", AcmeKeys);
+        var a = t.Child("acme", [.. AcmeKeys, AcmeEabSection.Key]);
         var d = new AcmeConfig();
         if (a is null) return d;
         var directory = d.Directory;
@@ -127,6 +127,7 @@ internal static class TlsSection
         if (email is not null && (!email.Contains('@') || email.Contains(':'))) a.Error("email", $"'{email}' is not an email address");
         return d with
         {
+            Eab = AcmeEabSection.Read(a),
             Directory = directory,
             Email = email,
             AgreeTos = a.Bool("agree_tos") ?? false,

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using Portway.Tests.Infrastructure;
 using Portway.Tests.Tls;
 
@@ -18,6 +19,7 @@ internal sealed class PebbleServer : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
     private readonly StringBuilder _log = new();
+    private string? _baseConfig;
 
     private PebbleServer(string dir) => Dir = dir;
 
@@ -33,11 +35,13 @@ internal sealed class PebbleServer : IAsyncDisposable
 
     /// <param name="validitySeconds">certificateValidityPeriod: short-lived certificates for renewal tests.</param>
     /// <param name="env">PEBBLE_* variables, e.g. PEBBLE_WFE_NONCEREJECT=50, PEBBLE_VA_SLEEPTIME=3.</param>
-    public static async Task<PebbleServer> StartAsync(int edgeHttpPort, int edgeHttpsPort, long validitySeconds = 0, IDictionary<string, string>? env = null)
+    /// <param name="baseConfig">A Pebble config file (e.g. one of the package's examples) whose settings are kept, except where it listens and its certificate.</param>
+    public static async Task<PebbleServer> StartAsync(int edgeHttpPort, int edgeHttpsPort, long validitySeconds = 0, IDictionary<string, string>? env = null, string? baseConfig = null)
     {
         var pebble = Tools.Require("pebble", "pebble");
         var challtestsrv = Tools.Require("pebble-challtestsrv", "pebble");
         var server = new PebbleServer(TestCertificates.TempDir());
+        server._baseConfig = baseConfig;
         try
         {
             await server.StartCoreAsync(pebble, challtestsrv, edgeHttpPort, edgeHttpsPort, validitySeconds, env);
@@ -80,6 +84,7 @@ internal sealed class PebbleServer : IAsyncDisposable
               }
             }
             """);
+        if (_baseConfig is not null) await MergeBaseConfigAsync(config, _baseConfig);
         var variables = new Dictionary<string, string> { ["PEBBLE_VA_NOSLEEP"] = "1", ["PEBBLE_WFE_NONCEREJECT"] = "0" };
         if (env is not null)
         {
@@ -89,6 +94,20 @@ internal sealed class PebbleServer : IAsyncDisposable
         Start(pebble, ["-config", config, "-dnsserver", $"127.0.0.1:{dnsPort}"], variables);
         Directory = new Uri($"https://127.0.0.1:{wfePort}/dir");
         await Wait.UntilAsync(() => Listening(wfePort), TimeSpan.FromSeconds(20), $"pebble listening on {wfePort}; log:\n{Log}");
+    }
+
+    /// <summary>Where Pebble listens and which certificate it uses stay the test's; every other setting of the base file wins.</summary>
+    private static async Task MergeBaseConfigAsync(string configFile, string baseFile)
+    {
+        string[] placement = ["listenAddress", "managementListenAddress", "certificate", "privateKey", "httpPort", "tlsPort"];
+        var merged = JsonNode.Parse(await File.ReadAllTextAsync(configFile))!.AsObject();
+        var ours = merged["pebble"]!.AsObject();
+        var theirs = JsonNode.Parse(await File.ReadAllTextAsync(baseFile))!["pebble"]!.AsObject();
+        foreach (var (key, value) in theirs)
+        {
+            if (Array.IndexOf(placement, key) < 0) ours[key] = value?.DeepClone();
+        }
+        await File.WriteAllTextAsync(configFile, merged.ToJsonString());
     }
 
     private static X509Certificate2 CreateWfeCertificate(X509Certificate2 ca)

@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Portway.Configuration;
 
 namespace Portway.Edge.Acme;
 
@@ -43,18 +44,72 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         return _directory;
     }
 
-    /// <summary>newAccount with termsOfServiceAgreed (§7.3); an existing account for the key is returned as is.</summary>
-    public async Task<Uri> EnsureAccountAsync(string? email, CancellationToken ct)
+    /// <summary>The account's URL (its kid in every later request): known from storage, or set by <see cref="EnsureAccountAsync"/>.</summary>
+    public Uri? AccountUrl
     {
-        if (_kid is not null) return new Uri(_kid);
-        var directory = await DirectoryAsync(ct);
-        var payload = email is null
-            ? """{"termsOfServiceAgreed":true}"""
-            : $$"""{"termsOfServiceAgreed":true,"contact":[{{JsonSerializer.Serialize("mailto:" + email)}}]}""";
-        using var response = await PostAsync(directory.NewAccount, Encoding.UTF8.GetBytes(payload), useJwk: true, "creating the account", ct);
-        _kid = response.Headers.Location?.AbsoluteUri ?? throw new InvalidOperationException("newAccount answered without a Location");
-        return new Uri(_kid);
+        get => _kid is null ? null : new Uri(_kid);
+        init => _kid = value?.AbsoluteUri;
     }
+
+    /// <summary>
+    /// newAccount with termsOfServiceAgreed (§7.3), and the External Account Binding when one is
+    /// configured (§7.3.4). An account already known is used as is, without a request (and so
+    /// without sending the binding again: some CAs' EAB credentials are single-use); the CA
+    /// answers an existing account for the key the same way. Created is true when newAccount was
+    /// asked (the caller stores the URL then), false when the known URL was used.
+    /// </summary>
+    public async Task<(Uri Url, bool Created)> EnsureAccountAsync(string? email, AcmeEabConfig? eab, CancellationToken ct)
+    {
+        if (_kid is not null) return (new Uri(_kid), false);
+        var directory = await DirectoryAsync(ct);
+        var payload = new MemoryStream();
+        using (var w = new Utf8JsonWriter(payload))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("termsOfServiceAgreed", true);
+            if (email is not null)
+            {
+                w.WriteStartArray("contact");
+                w.WriteStringValue("mailto:" + email);
+                w.WriteEndArray();
+            }
+            if (eab is not null)
+            {
+                w.WritePropertyName("externalAccountBinding");
+                w.WriteRawValue(AcmeJws.ExternalAccountBinding(accountKey, eab.KeyId, eab.HmacKey, directory.NewAccount));
+            }
+            w.WriteEndObject();
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await PostAsync(directory.NewAccount, payload.ToArray(), useJwk: true, "creating the account", ct);
+        }
+        catch (AcmeProblemException e) when (ExternalAccountHint(e.Problem.Type, eab) is { } hint)
+        {
+            throw new AcmeProblemException(e.Problem, e.HttpStatus, e.RetryAfter, "creating the account", hint);
+        }
+        using (response)
+        {
+            _kid = response.Headers.Location?.AbsoluteUri ?? throw new InvalidOperationException("newAccount answered without a Location");
+            LogAccount(_kid, directoryUrl, eab is null ? "" : $" with External Account Binding (kid {eab.KeyId})");
+        }
+        return (new Uri(_kid), true);
+    }
+
+    /// <summary>What the operator should do when a newAccount refusal is about the binding; null when it is not.</summary>
+    internal static string? ExternalAccountHint(string? problemType, AcmeEabConfig? eab) => (problemType, eab) switch
+    {
+        (ExternalAccountRequired, null) =>
+            "the CA requires External Account Binding: set tls.acme.eab.kid and tls.acme.eab.hmac_key from your CA account (ZeroSSL: Developer → EAB Credentials; Google: gcloud publicca external-account-keys create)",
+        (ExternalAccountRequired or Unauthorized or Malformed, { } e) =>
+            $"the CA refused the External Account Binding (kid {e.KeyId}): check that tls.acme.eab.kid and hmac_key are the pair your CA account shows for this directory; some CAs' credentials are single-use or expire, so generate a new pair if they were used before",
+        _ => null,
+    };
+
+    private const string ExternalAccountRequired = "urn:ietf:params:acme:error:externalAccountRequired";
+    private const string Unauthorized = "urn:ietf:params:acme:error:unauthorized";
+    private const string Malformed = "urn:ietf:params:acme:error:malformed";
 
     /// <summary>newOrder (§7.4); <paramref name="replaces"/> is the ARI certificate id being renewed (RFC 9773 §5).</summary>
     public async Task<(Uri Url, AcmeOrder Order)> NewOrderAsync(IReadOnlyList<string> hosts, string? replaces, CancellationToken ct)
@@ -205,6 +260,9 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         }
         return null;
     }
+
+    [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "ACME: registered account {Account} at {Directory}{Binding}")]
+    private partial void LogAccount(string account, Uri directory, string binding);
 
     [LoggerMessage(EventId = 420, Level = LogLevel.Debug, Message = "ACME: badNonce on {Path}, retry {Attempt} with a fresh nonce")]
     private partial void LogBadNonce(string path, int attempt);

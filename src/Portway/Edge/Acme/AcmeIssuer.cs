@@ -18,7 +18,7 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
 
     public async Task<(string ChainPem, string KeyPem)> IssueAsync(ImmutableArray<string> hosts, string? replaces, CancellationToken ct)
     {
-        await client.EnsureAccountAsync(config.Email, ct);
+        await client.EnsureAccountAsync(config.Email, config.Eab, ct);
         var (orderUrl, order) = await client.NewOrderAsync(hosts, replaces, ct);
         var deadline = time.GetUtcNow() + OrderDeadline;
         foreach (var authorizationUrl in order.Authorizations)

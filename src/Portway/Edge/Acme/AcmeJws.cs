@@ -46,6 +46,34 @@ internal static class AcmeJws
         var payloadPart = payload is null ? "" : Encode(payload);
         // ECDsa.SignData's default signature format is IEEE P1363 (r || s), which is what JWS ES256 wants.
         var signature = key.SignData(Encoding.ASCII.GetBytes(protectedPart + "." + payloadPart), HashAlgorithmName.SHA256);
+        return Flattened(protectedPart, payloadPart, signature);
+    }
+
+    /// <summary>
+    /// The externalAccountBinding member of a newAccount payload (RFC 8555 §7.3.4): a JWS MACed
+    /// with HS256 (RFC 7518 §3.2) under the CA's key, protected header alg + kid (the CA's key id)
+    /// + url (the newAccount URL, no nonce), payload the account's public JWK — so the CA learns
+    /// that whoever holds the MAC key vouches for this account key.
+    /// </summary>
+    public static byte[] ExternalAccountBinding(ECDsa accountKey, string keyId, ReadOnlySpan<byte> hmacKey, Uri newAccountUrl)
+    {
+        var header = new MemoryStream();
+        using (var w = new Utf8JsonWriter(header))
+        {
+            w.WriteStartObject();
+            w.WriteString("alg", "HS256");
+            w.WriteString("kid", keyId);
+            w.WriteString("url", newAccountUrl.AbsoluteUri);
+            w.WriteEndObject();
+        }
+        var protectedPart = Encode(header.ToArray());
+        var payloadPart = Encode(Encoding.UTF8.GetBytes(Jwk(accountKey)));
+        var mac = HMACSHA256.HashData(hmacKey, Encoding.ASCII.GetBytes(protectedPart + "." + payloadPart));
+        return Flattened(protectedPart, payloadPart, mac);
+    }
+
+    private static byte[] Flattened(string protectedPart, string payloadPart, ReadOnlySpan<byte> signature)
+    {
         var body = new MemoryStream();
         using (var w = new Utf8JsonWriter(body))
         {

@@ -255,7 +255,8 @@ internal sealed partial class AcmeManager(
         _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Portway/0.1 (ACME; RFC 8555)");
         _storage = new AcmeStorage(acme.Storage, acme.Directory);
-        _client = new AcmeClient(_http, acme.Directory, _storage.LoadOrCreateAccountKey(), logger);
+        // The stored account is reused as it is: no newAccount, so no External Account Binding is needed again.
+        _client = new AcmeClient(_http, acme.Directory, _storage.LoadOrCreateAccountKey(), logger) { AccountUrl = _storage.LoadAccountUrl() };
         _clientConfig = acme;
     }
 
@@ -289,6 +290,8 @@ internal sealed partial class AcmeManager(
                 return;
             }
             LogIssuing(hosts, entry.Certificate is null ? "no certificate yet" : "renewal due", acme.Directory);
+            var (account, created) = await _client!.EnsureAccountAsync(acme.Email, acme.Eab, ct);
+            if (created) _storage!.SaveAccountUrl(account);
             var issuer = new AcmeIssuer(_client!, challenges, acme, time, logger);
             var (chain, key) = await issuer.IssueAsync(entry.Hosts, replaces, ct);
             var (chainFile, keyFile) = _storage!.Save(entry.Hosts[0], chain, key);
@@ -310,7 +313,7 @@ internal sealed partial class AcmeManager(
             entry.Next = time.GetUtcNow() + wait;
             var problem = e switch
             {
-                AcmeProblemException p => $"the CA answered {p.Problem.Type}: {p.Problem.Detail} (HTTP {p.HttpStatus}) while {Describe(p)}",
+                AcmeProblemException p => $"the CA answered {p.Problem.Type}: {p.Problem.Detail} (HTTP {p.HttpStatus}) while {Describe(p)}{(p.Hint is null ? "" : "; " + p.Hint)}",
                 AcmeOrderException o => o.Message,
                 HttpRequestException h => $"cannot reach the CA at {acme.Directory}: {h.Message}",
                 _ => e.Message,

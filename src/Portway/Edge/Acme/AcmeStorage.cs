@@ -4,7 +4,7 @@ namespace Portway.Edge.Acme;
 
 /// <summary>
 /// Files under acme.storage, one folder per CA so staging and production never mix:
-/// STORAGE/CA/account.key and STORAGE/CA/certificates/HOST/{fullchain.pem,key.pem}. Private keys
+/// STORAGE/CA/account.key (+ account.url once the CA made the account) and STORAGE/CA/certificates/HOST/{fullchain.pem,key.pem}. Private keys
 /// are created 0600 inside 0700 folders, and every file is replaced through a rename, so a crash
 /// never leaves half a key behind.
 /// </summary>
@@ -26,9 +26,22 @@ internal sealed class AcmeStorage(string root, Uri directory)
             key.ImportFromPem(File.ReadAllText(path));
             return key;
         }
+        // A new key is a new account: a URL left from an older key would sign as someone else.
+        var url = Path.Combine(CaFolder, "account.url");
+        if (File.Exists(url)) File.Delete(url);
         WriteFile(path, key.ExportPkcs8PrivateKeyPem(), secret: true);
         return key;
     }
+
+    /// <summary>The account's URL at this CA, written once newAccount answered; null before (or if unreadable).</summary>
+    public Uri? LoadAccountUrl()
+    {
+        var path = Path.Combine(CaFolder, "account.url");
+        if (!File.Exists(path)) return null;
+        return Uri.TryCreate(File.ReadAllText(path).Trim(), UriKind.Absolute, out var url) && url.Scheme == "https" ? url : null;
+    }
+
+    public void SaveAccountUrl(Uri url) => WriteFile(Path.Combine(CaFolder, "account.url"), url.AbsoluteUri + "\n", secret: false);
 
     public (string Chain, string Key)? Load(string host)
     {
