@@ -66,6 +66,7 @@ public sealed class AcmeEabPebbleTests(ITestOutputHelper output)
         """;
 
     [SkippableFact]
+    [Configuration.DocumentedKeys.CoversKey("tls.acme.eab")]
     public async Task Eab_RightKidAndHmacKey_CertificateIssuedServedAndStoredAccountReusedWithoutEab()
     {
         var (kid, hmacKey) = ExampleBinding();

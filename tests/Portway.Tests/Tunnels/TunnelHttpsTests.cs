@@ -66,6 +66,7 @@ public sealed class TunnelHttpsTests
     }
 
     [Fact]
+    [Configuration.DocumentedKeys.CoversKey("tunnels.tokens[].https_redirect")]
     public async Task Grant_TokenTurnsRedirectOff_BothUrlsAndHttpServed()
     {
         using var ca = TestCertificates.CreateCa();

@@ -70,9 +70,7 @@ public sealed class AcmeKeysTests
         Assert.Equal(2048, rsa.KeySize);
     }
 
-    // Broken: nothing in Edge/Tunnels calls IAutomaticCertificates.Request when a name is reserved, so no
-    // tunnel name is ever ordered. Listed in DocumentedKeysCoverageTests.NotExercised until that is wired up.
-    [SkippableFact(Skip = "tls.acme.tunnels is not wired: no tunnel code calls IAutomaticCertificates.Request")]
+    [SkippableFact]
     [CoversKey("tls.acme.tunnels")]
     public async Task Tunnels_True_TunnelNameGetsItsOwnCertificate()
     {

@@ -23,8 +23,6 @@ public sealed class DocumentedKeysCoverageTests
             + "time could show it (the Pebble tests set 100ms to stay fast)",
         ["tls.acme.renew_at"] = "Pebble offers ARI (RFC 9773), whose window wins over renew_at, so no end-to-end run reaches it; "
             + "AcmeUnitTests.RenewalPlanner_LifetimeWindowAndBackoff checks the share of the lifetime",
-        ["tls.acme.tunnels"] = "BROKEN: no tunnel code calls IAutomaticCertificates.Request, so tunnel names never get a certificate; "
-            + "AcmeKeysTests.Tunnels_True_TunnelNameGetsItsOwnCertificate is skipped until it is wired up",
     };
 
     private static SortedSet<string> Documented() => DocumentedKeyCatalog.Load(ValidationGoldenTests.FindRepoRoot());
