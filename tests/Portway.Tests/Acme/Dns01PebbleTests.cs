@@ -188,6 +188,59 @@ public sealed class Dns01PebbleTests(ITestOutputHelper output)
         Assert.Empty(await bind.TxtAsync(Challenge));
     }
 
+    [SkippableFact]
+    public async Task Issue_CaCannotSeeRecord_ValidationFailsAndRecordStillRemoved()
+    {
+        await using var bind = await BindServer.StartAsync();
+        int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
+        // Pebble resolves through its own challtestsrv, which never has the record: the CA's check fails.
+        await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort);
+        await using var edge = await TestEdge.StartAsync(EdgeYaml(httpPort, httpsPort, pebble, "\"*.tunnels.test\"", Rfc2136(bind)));
+
+        var tls = edge.Host.Services.GetRequiredService<TlsManager>();
+        await Wait.UntilAsync(() => tls.Problems.Values.Any(p => p.Contains("dns-01 validation of tunnels.test failed", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the CA's dns-01 failure reported");
+        output.WriteLine(string.Join("\n", tls.Problems.Values));
+        Assert.Contains(tls.Problems.Values, p => p.Contains("urn:ietf:params:acme:error:", StringComparison.Ordinal));
+        await Wait.UntilAsync(() => Count(bind.Log, $"deleting an RR at {Challenge} TXT") >= 1, TimeSpan.FromSeconds(10), "the record removed after the failure");
+        Assert.Empty(await bind.TxtAsync(Challenge));
+    }
+
+    [SkippableFact]
+    public async Task Issue_ExecHookFailsAfterCreatingRecord_StderrReportedAndCleanupRun()
+    {
+        var nsupdate = Tools.Require("nsupdate", "bind9-dnsutils");
+        await using var bind = await BindServer.StartAsync();
+        int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
+        await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort, dnsServer: bind.EndPoint);
+        var calls = Path.Combine(bind.Dir, "calls.log");
+        var hook = Path.Combine(bind.Dir, "hook.sh");
+        // present creates the record and then fails, as a provider API that times out half-way would.
+        await File.WriteAllTextAsync(hook, $$"""
+            #!/bin/sh
+            echo "$1" >> {{calls}}
+            if [ "$1" = present ]; then op="update add $2 60 TXT \"$3\""; else op="update delete $2 TXT \"$3\""; fi
+            printf 'server 127.0.0.1 {{bind.Port}}\nzone tunnels.test\n%s\nsend\n' "$op" | {{nsupdate}} -k {{bind.KeyFile}} || exit 1
+            if [ "$1" = present ]; then echo "provider API: quota exceeded" >&2; exit 3; fi
+
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var edge = await TestEdge.StartAsync(EdgeYaml(httpPort, httpsPort, pebble, "\"*.tunnels.test\"", $"""
+                  provider: exec
+                  command: {hook}
+                  resolver: 127.0.0.1:{bind.Port}
+            """));
+
+        var tls = edge.Host.Services.GetRequiredService<TlsManager>();
+        await Wait.UntilAsync(() => tls.Problems.Values.Any(p => p.Contains("exited with code 3", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the hook's failure reported");
+        var problem = tls.Problems.Values.First(p => p.Contains("exited with code 3", StringComparison.Ordinal));
+        output.WriteLine(problem);
+        Assert.Contains($"{hook} present {Challenge}. exited with code 3: provider API: quota exceeded", problem);
+        await Wait.UntilAsync(async () => (await File.ReadAllLinesAsync(calls)).Contains("cleanup"), TimeSpan.FromSeconds(10), "cleanup called");
+        await Wait.UntilAsync(async () => (await bind.TxtAsync(Challenge)).Count == 0, TimeSpan.FromSeconds(10), "the record removed by cleanup");
+    }
+
     private static int Count(string text, string part)
     {
         var n = 0;
