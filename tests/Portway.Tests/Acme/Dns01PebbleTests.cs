@@ -14,11 +14,23 @@ namespace Portway.Tests.Acme;
 /// operator's hook calling nsupdate), Pebble's validator resolves it through that same BIND, and the
 /// record is gone once the order is through.
 /// </summary>
-public sealed class Dns01PebbleTests(ITestOutputHelper output)
+public sealed class Dns01PebbleTests(ITestOutputHelper output) : IDisposable
 {
     private const string Challenge = "_acme-challenge.tunnels.test";
+    private readonly string _storage = TestCertificates.TempDir();
 
-    private static string EdgeYaml(int httpPort, int httpsPort, PebbleServer pebble, string hosts, string dns, string siteExtra = "") => $"""
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_storage, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string EdgeYaml(int httpPort, int httpsPort, PebbleServer pebble, string hosts, string dns, string siteExtra = "") => $"""
         listeners:
           - name: http
             url: http://127.0.0.1:{httpPort}
@@ -33,7 +45,7 @@ public sealed class Dns01PebbleTests(ITestOutputHelper output)
             directory: {pebble.Directory}
             ca_root: {pebble.CaRootFile}
             agree_tos: true
-            storage: {TestCertificates.TempDir()}
+            storage: {_storage}
             poll_interval: 100ms
             retry_min: 500ms
             retry_max: 2s

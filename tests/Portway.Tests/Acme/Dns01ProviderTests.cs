@@ -8,13 +8,25 @@ using Xunit;
 namespace Portway.Tests.Acme;
 
 /// <summary>The providers and the propagation wait on their own: real processes, a real BIND.</summary>
-public sealed class Dns01ProviderTests
+public sealed class Dns01ProviderTests : IDisposable
 {
     private const string Name = "_acme-challenge.x.tunnels.test.";
+    private readonly string _dir = TestCertificates.TempDir();
 
-    private static string Script(string body)
+    public void Dispose()
     {
-        var path = Path.Combine(TestCertificates.TempDir(), "hook.sh");
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string Script(string body)
+    {
+        var path = Path.Combine(_dir, "hook.sh");
         File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
@@ -34,7 +46,7 @@ public sealed class Dns01ProviderTests
     public async Task Exec_ArgumentsWithSpacesAndQuotes_PassedUnchangedAndExitZeroSucceeds()
     {
         Tools.Require("sh", "dash");
-        var record = Path.Combine(TestCertificates.TempDir(), "args");
+        var record = Path.Combine(_dir, "args");
         var hook = Script($"printf '%s\\n' \"$@\" > {record}");
         var provider = new ExecDnsProvider(new DnsChallengeConfig { Provider = "exec", Command = hook }, NullLogger.Instance);
         await provider.CleanupAsync(Name, "a b\"c", CancellationToken.None);
