@@ -52,6 +52,8 @@ internal sealed record TlsSiteConfig
     /// <summary>Strict-Transport-Security max-age; null = no header. Off by default because HSTS is sticky in browsers.</summary>
     public TimeSpan? HstsMaxAge { get; init; }
     public bool HstsIncludeSubdomains { get; init; }
+    /// <summary>ACME sites: the one challenge type used for this site instead of acme.challenges; "dns-01" for wildcards.</summary>
+    public string? Challenge { get; init; }
 
     private string? _hstsHeader;
 
@@ -62,7 +64,7 @@ internal sealed record TlsSiteConfig
     public bool Equals(TlsSiteConfig? o) =>
         o is not null && Hosts.SequenceEqual(o.Hosts) && Default == o.Default && Source == o.Source && CertFile == o.CertFile
         && KeyFile == o.KeyFile && Pkcs12File == o.Pkcs12File && Password == o.Password && RedirectHttp == o.RedirectHttp
-        && HstsMaxAge == o.HstsMaxAge && HstsIncludeSubdomains == o.HstsIncludeSubdomains;
+        && HstsMaxAge == o.HstsMaxAge && HstsIncludeSubdomains == o.HstsIncludeSubdomains && Challenge == o.Challenge;
 
     public override int GetHashCode() => HashCode.Combine(Hosts.Length, Source, CertFile, Pkcs12File);
 
@@ -84,7 +86,7 @@ internal sealed record AcmeConfig
     public bool AgreeTos { get; init; }
     /// <summary>PEM file of roots to trust for the CA's own HTTPS (a private CA, Pebble); null = the system's roots.</summary>
     public string? CaRoot { get; init; }
-    /// <summary>Challenge types in order of preference. tls-alpn-01 first: it needs only the https port.</summary>
+    /// <summary>Challenge types in order of preference. tls-alpn-01 first: it needs only the https port. dns-01 only when listed (or per site).</summary>
     public ImmutableArray<string> Challenges { get; init; } = ["tls-alpn-01", "http-01"];
     /// <summary>"ecdsa_p256" (default: smaller, faster handshakes) or "rsa_2048" (for very old clients).</summary>
     public string KeyType { get; init; } = "ecdsa_p256";
@@ -105,11 +107,14 @@ internal sealed record AcmeConfig
     public TimeSpan RetryMax { get; init; } = TimeSpan.FromHours(6);
     /// <summary>How often pending authorizations and orders are polled when the CA sends no Retry-After.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How dns-01 answers are published (tls.acme.dns); null = dns-01 is not available.</summary>
+    public DnsChallengeConfig? Dns { get; init; }
 
     public bool Equals(AcmeConfig? o) =>
         o is not null && Directory == o.Directory && Email == o.Email && Eab == o.Eab && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
         && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
-        && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval;
+        && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval
+        && Dns == o.Dns;
 
     public override int GetHashCode() => HashCode.Combine(Directory, Email, Storage);
 

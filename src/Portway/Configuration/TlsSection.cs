@@ -7,10 +7,10 @@ namespace Portway.Configuration;
 internal static class TlsSection
 {
     private static readonly string[] SiteKeys =
-        ["hosts", "default", "certificate", "cert", "key", "pkcs12", "password", "redirect", "hsts", "hsts_include_subdomains"];
+        ["hosts", "default", "certificate", "challenge", "cert", "key", "pkcs12", "password", "redirect", "hsts", "hsts_include_subdomains"];
     private static readonly string[] AcmeKeys =
-        ["directory", "email", "agree_tos", "ca_root", "challenges", "key_type", "storage", "tunnels", "tunnel_orders_per_hour", "renew_at", "retry_min", "retry_max", "poll_interval"];
-    private static readonly string[] ChallengeTypes = ["tls-alpn-01", "http-01"];
+        ["directory", "email", "agree_tos", "ca_root", "challenges", "key_type", "storage", "tunnels", "tunnel_orders_per_hour", "renew_at", "retry_min", "retry_max", "poll_interval", "dns"];
+    private static readonly string[] ChallengeTypes = ["tls-alpn-01", "http-01", "dns-01"];
 
     public static TlsConfig Read(YamlSection top)
     {
@@ -22,17 +22,18 @@ internal static class TlsSection
             "1.3" => SslProtocols.Tls13,
             _ => SslProtocols.Tls12,
         };
+        var acme = ReadAcme(t);
         return result with
         {
-            Sites = ReadSites(t),
-            Acme = ReadAcme(t),
+            Sites = ReadSites(t, acme),
+            Acme = acme,
             MinVersion = minVersion,
             ClientAuth = ReadClientAuth(t),
             Ciphers = t.Enum("ciphers", ["system", "mozilla_intermediate"]) ?? result.Ciphers,
         };
     }
 
-    private static ImmutableArray<TlsSiteConfig> ReadSites(YamlSection t)
+    private static ImmutableArray<TlsSiteConfig> ReadSites(YamlSection t, AcmeConfig acme)
     {
         var sites = ImmutableArray.CreateBuilder<TlsSiteConfig>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -64,12 +65,12 @@ internal static class TlsSection
             };
             var hsts = s.String("hsts");
             if (hsts is not null && hsts != "off") site = site with { HstsMaxAge = s.Duration("hsts", TimeSpan.Zero) };
-            sites.Add(ReadSource(s, site));
+            sites.Add(ReadSource(s, site, acme));
         }
         return sites.ToImmutable();
     }
 
-    private static TlsSiteConfig ReadSource(YamlSection s, TlsSiteConfig site)
+    private static TlsSiteConfig ReadSource(YamlSection s, TlsSiteConfig site, AcmeConfig acme)
     {
         var auto = s.Enum("certificate", ["auto"]) is not null;
         var cert = s.String("cert");
@@ -82,20 +83,39 @@ internal static class TlsSection
                 "give exactly one certificate source: certificate: auto (ACME), cert + key (PEM files), or pkcs12 (+ password)");
             return site;
         }
+        if (!auto && s.Has("challenge")) s.Error("challenge", "applies to certificate: auto only (the challenge proves control of the names to the ACME CA)");
         if (auto)
         {
-            foreach (var h in site.Hosts)
-            {
-                if (h.StartsWith("*.", StringComparison.Ordinal))
-                    s.Error("hosts", $"'{h}': wildcard certificates need the dns-01 challenge, which Portway does not answer; use a certificate file for wildcards");
-            }
             if (site.Hosts.IsEmpty) s.Error("certificate", "an ACME certificate needs host names; the default certificate must come from files");
-            return site with { Source = CertificateSource.Acme };
+            return site with { Source = CertificateSource.Acme, Challenge = ReadChallenge(s, site, acme) };
         }
         if (p12 is not null) return site with { Source = CertificateSource.Pkcs12, Pkcs12File = p12, Password = s.String("password") };
         if (cert is null) s.Error("key", "a PEM key needs its certificate: add cert: /path/to/fullchain.pem");
         if (key is null) s.Error("cert", "a PEM certificate needs its private key: add key: /path/to/key.pem");
         return site with { Source = CertificateSource.PemFiles, CertFile = cert, KeyFile = key };
+    }
+
+    /// <summary>
+    /// The site's own challenge type, if it has one. Wildcards are always dns-01: CAs validate them
+    /// no other way (RFC 8555 §7.1.3; Let's Encrypt offers only dns-01 for them).
+    /// </summary>
+    private static string? ReadChallenge(YamlSection s, TlsSiteConfig site, AcmeConfig acme)
+    {
+        var challenge = s.Enum("challenge", ChallengeTypes);
+        string? wildcard = null;
+        foreach (var h in site.Hosts)
+        {
+            if (h.StartsWith("*.", StringComparison.Ordinal)) wildcard ??= h;
+        }
+        if (wildcard is not null && challenge is not null and not "dns-01")
+            s.Error("challenge", $"'{wildcard}' is a wildcard, which CAs validate only with dns-01; write challenge: dns-01 or leave it out");
+        if (acme.Dns is null && (wildcard is not null || challenge == "dns-01"))
+        {
+            var what = wildcard is not null ? $"'{wildcard}': wildcard certificates need the dns-01 challenge" : "challenge: dns-01 needs a way to publish TXT records";
+            s.Error(wildcard is not null ? "hosts" : "challenge",
+                $"{what}; configure tls.acme.dns (provider: rfc2136 or exec, see docs/tls.md \"dns-01\"), or use a certificate file");
+        }
+        return wildcard is not null ? "dns-01" : challenge;
     }
 
     private static AcmeConfig ReadAcme(YamlSection t)
@@ -123,6 +143,9 @@ internal static class TlsSection
                 a.Context.Error(node, a.Join("challenges"), $"'{c}' is not a challenge Portway answers; allowed: {string.Join(", ", ChallengeTypes)}");
             else challenges.Add(c);
         }
+        var dns = DnsChallengeSection.Read(a);
+        if (dns is null && challenges.Contains("dns-01"))
+            a.Error("challenges", "dns-01 needs tls.acme.dns (provider: rfc2136 or exec) to publish its TXT records; see docs/tls.md \"dns-01\"");
         var email = a.String("email");
         if (email is not null && (!email.Contains('@') || email.Contains(':'))) a.Error("email", $"'{email}' is not an email address");
         return d with
@@ -141,6 +164,7 @@ internal static class TlsSection
             RetryMin = a.Duration("retry_min", TimeSpan.FromMilliseconds(100)) ?? d.RetryMin,
             RetryMax = a.Duration("retry_max", TimeSpan.FromSeconds(1)) ?? d.RetryMax,
             PollInterval = a.Duration("poll_interval", TimeSpan.FromMilliseconds(50)) ?? d.PollInterval,
+            Dns = dns,
         };
     }
 

@@ -36,7 +36,9 @@ internal sealed class PebbleServer : IAsyncDisposable
     /// <param name="validitySeconds">certificateValidityPeriod: short-lived certificates for renewal tests.</param>
     /// <param name="env">PEBBLE_* variables, e.g. PEBBLE_WFE_NONCEREJECT=50, PEBBLE_VA_SLEEPTIME=3.</param>
     /// <param name="baseConfig">A Pebble config file (e.g. one of the package's examples) whose settings are kept, except where it listens and its certificate.</param>
-    public static async Task<PebbleServer> StartAsync(int edgeHttpPort, int edgeHttpsPort, long validitySeconds = 0, IDictionary<string, string>? env = null, string? baseConfig = null)
+    /// <param name="dnsServer">The validator's resolver instead of challtestsrv (a real BIND for dns-01).</param>
+    public static async Task<PebbleServer> StartAsync(int edgeHttpPort, int edgeHttpsPort, long validitySeconds = 0, IDictionary<string, string>? env = null,
+        string? baseConfig = null, IPEndPoint? dnsServer = null)
     {
         var pebble = Tools.Require("pebble", "pebble");
         var challtestsrv = Tools.Require("pebble-challtestsrv", "pebble");
@@ -44,7 +46,7 @@ internal sealed class PebbleServer : IAsyncDisposable
         server._baseConfig = baseConfig;
         try
         {
-            await server.StartCoreAsync(pebble, challtestsrv, edgeHttpPort, edgeHttpsPort, validitySeconds, env);
+            await server.StartCoreAsync(pebble, challtestsrv, edgeHttpPort, edgeHttpsPort, validitySeconds, env, dnsServer);
         }
         catch
         {
@@ -54,19 +56,24 @@ internal sealed class PebbleServer : IAsyncDisposable
         return server;
     }
 
-    private async Task StartCoreAsync(string pebble, string challtestsrv, int httpPort, int httpsPort, long validity, IDictionary<string, string>? env)
+    private async Task StartCoreAsync(string pebble, string challtestsrv, int httpPort, int httpsPort, long validity, IDictionary<string, string>? env,
+        IPEndPoint? dnsServer)
     {
         using var ca = TestCertificates.CreateCa("Pebble WFE test root");
         using var wfe = CreateWfeCertificate(ca);
         CaRootFile = TestCertificates.WriteCaPem(Dir, "wfe-root", ca);
         var (certFile, keyFile) = TestCertificates.WritePem(Dir, "wfe", wfe);
 
-        var dnsPort = FreePorts.TcpAndUdp();
         var wfePort = FreePorts.Tcp();
         ManagementPort = FreePorts.Tcp();
-        var challMgmt = FreePorts.Tcp();
-        Start(challtestsrv, ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "",
-            "-management", $"127.0.0.1:{challMgmt}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], null);
+        if (dnsServer is null)
+        {
+            var dnsPort = FreePorts.TcpAndUdp();
+            var challMgmt = FreePorts.Tcp();
+            Start(challtestsrv, ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", "", "-https01", "", "-tlsalpn01", "",
+                "-management", $"127.0.0.1:{challMgmt}", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], null);
+            dnsServer = new IPEndPoint(IPAddress.Loopback, dnsPort);
+        }
 
         var config = Path.Combine(Dir, "pebble-config.json");
         await File.WriteAllTextAsync(config, $$"""
@@ -91,7 +98,7 @@ internal sealed class PebbleServer : IAsyncDisposable
             foreach (var (k, v) in env) variables[k] = v;
         }
         if (variables.ContainsKey("PEBBLE_VA_SLEEPTIME")) variables.Remove("PEBBLE_VA_NOSLEEP");
-        Start(pebble, ["-config", config, "-dnsserver", $"127.0.0.1:{dnsPort}"], variables);
+        Start(pebble, ["-config", config, "-dnsserver", dnsServer.ToString()], variables);
         Directory = new Uri($"https://127.0.0.1:{wfePort}/dir");
         await Wait.UntilAsync(() => Listening(wfePort), TimeSpan.FromSeconds(20), $"pebble listening on {wfePort}; log:\n{Log}");
     }

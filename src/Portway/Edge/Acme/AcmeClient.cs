@@ -261,7 +261,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         return null;
     }
 
-    [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "ACME: registered account {Account} at {Directory}{Binding}")]
+    [LoggerMessage(EventId = 427, Level = LogLevel.Information, Message = "ACME: registered account {Account} at {Directory}{Binding}")]
     private partial void LogAccount(string account, Uri directory, string binding);
 
     [LoggerMessage(EventId = 420, Level = LogLevel.Debug, Message = "ACME: badNonce on {Path}, retry {Attempt} with a fresh nonce")]

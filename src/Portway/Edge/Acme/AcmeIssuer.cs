@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Edge.Acme.Dns01;
 
 namespace Portway.Edge.Acme;
 
@@ -15,6 +16,7 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
 {
     /// <summary>How long an order may stay pending/processing before it counts as failed (Let's Encrypt validates in seconds).</summary>
     private static readonly TimeSpan OrderDeadline = TimeSpan.FromMinutes(3);
+    private IDnsChallengeProvider? _dns;
 
     public async Task<(string ChainPem, string KeyPem)> IssueAsync(ImmutableArray<string> hosts, string? replaces, CancellationToken ct)
     {
@@ -50,9 +52,13 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
             $"the CA offers no challenge Portway answers for {authz.Identifier.Value} (offered: {string.Join(", ", authz.Challenges.Select(c => c.Type))}; configured: {string.Join(", ", config.Challenges)})", null);
         var host = authz.Identifier.Value;
         var keyAuthorization = client.KeyAuthorization(challenge.Token!);
-        Publish(challenge.Type, host, challenge.Token!, keyAuthorization);
+        var dns = challenge.Type == "dns-01";
         try
         {
+            // Inside the try: a provider that fails half-way (a hook that created the record, then
+            // exited 1) still gets its cleanup.
+            if (dns) await PresentDnsAsync(host, keyAuthorization, ct);
+            else Publish(challenge.Type, host, challenge.Token!, keyAuthorization);
             LogAnswering(host, challenge.Type);
             await client.AnswerChallengeAsync(challenge.Url, ct);
             while (true)
@@ -67,7 +73,46 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
         }
         finally
         {
-            Withdraw(challenge.Type, host, challenge.Token!);
+            if (dns) await CleanupDnsAsync(host, keyAuthorization);
+            else Withdraw(challenge.Type, host, challenge.Token!);
+        }
+    }
+
+    /// <summary>RFC 8555 §8.4: publish the TXT record, then wait until it is answered where the CA looks.</summary>
+    private async Task PresentDnsAsync(string host, string keyAuthorization, CancellationToken ct)
+    {
+        var dnsConfig = config.Dns ?? throw new AcmeOrderException($"dns-01 for {host} needs tls.acme.dns", null);
+        _dns ??= DnsChallenge.CreateProvider(dnsConfig, logger);
+        var name = DnsChallenge.RecordName(host);
+        var value = DnsChallenge.RecordValue(keyAuthorization);
+        try
+        {
+            await _dns.PresentAsync(name, value, ct);
+            LogDnsPresented(name, dnsConfig.Provider);
+            var started = time.GetTimestamp();
+            var where = await new DnsPropagation(dnsConfig, time).WaitAsync(name, value, _dns, ct);
+            LogDnsVisible(name, where, time.GetElapsedTime(started));
+        }
+        catch (DnsChallengeException e)
+        {
+            throw new AcmeOrderException($"dns-01 for {host} ({dnsConfig.Provider}): {e.Message}", null);
+        }
+    }
+
+    /// <summary>Always attempted, also after a failure or at shutdown, with its own time limit; a failure is logged, never thrown over the real error.</summary>
+    private async Task CleanupDnsAsync(string host, string keyAuthorization)
+    {
+        if (_dns is null || config.Dns is not { } dnsConfig) return;
+        var name = DnsChallenge.RecordName(host);
+        using var limit = new CancellationTokenSource(dnsConfig.Timeout + TimeSpan.FromSeconds(DnsServers.QueryTimeoutMs / 1000), time);
+        try
+        {
+            await _dns.CleanupAsync(name, DnsChallenge.RecordValue(keyAuthorization), limit.Token);
+            LogDnsRemoved(name);
+        }
+        catch (Exception e) when (e is DnsChallengeException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        {
+            LogDnsCleanupFailed(name, e.Message);
         }
     }
 
@@ -136,6 +181,18 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
 
     private static AcmeOrderException OrderFailed(AcmeOrder order, ImmutableArray<string> hosts, string what) =>
         new($"{what} for {string.Join(", ", hosts)} (status {order.Status})", order.Error);
+
+    [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "ACME: dns-01: published TXT {Name} via {Provider}")]
+    private partial void LogDnsPresented(string name, string provider);
+
+    [LoggerMessage(EventId = 423, Level = LogLevel.Information, Message = "ACME: dns-01: TXT {Name} answered by {Where} after {Elapsed}; asking the CA to validate")]
+    private partial void LogDnsVisible(string name, string where, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 424, Level = LogLevel.Information, Message = "ACME: dns-01: removed TXT {Name}")]
+    private partial void LogDnsRemoved(string name);
+
+    [LoggerMessage(EventId = 426, Level = LogLevel.Warning, Message = "ACME: dns-01: could not remove TXT {Name} ({Reason}); it is harmless but stale: remove it by hand")]
+    private partial void LogDnsCleanupFailed(string name, string reason);
 
     [LoggerMessage(EventId = 421, Level = LogLevel.Information, Message = "ACME: answering {Type} for {Host}")]
     private partial void LogAnswering(string host, string type);

@@ -30,9 +30,11 @@ internal sealed partial class AcmeManager(
     private AcmeStorage? _storage;
     private HttpClient? _http;
 
-    private sealed class Managed(string key, ImmutableArray<string> hosts, bool isSite)
+    private sealed class Managed(string key, ImmutableArray<string> hosts, bool isSite, string? challenge)
     {
         public string Key { get; } = key;
+        /// <summary>The site's own challenge type (always dns-01 for a wildcard); null = acme.challenges.</summary>
+        public string? Challenge { get; } = challenge;
         public ImmutableArray<string> Hosts { get; } = hosts;
         public bool IsSite { get; } = isSite;
         public DateTimeOffset Next { get; set; }
@@ -173,14 +175,14 @@ internal sealed partial class AcmeManager(
     private void Sync(PortwayConfig config)
     {
         var acme = config.Tls.Acme;
-        var wanted = new Dictionary<string, (ImmutableArray<string> Hosts, bool IsSite)>(StringComparer.Ordinal);
+        var wanted = new Dictionary<string, (ImmutableArray<string> Hosts, bool IsSite, string? Challenge)>(StringComparer.Ordinal);
         foreach (var site in config.Tls.Sites)
         {
-            if (site.Source == CertificateSource.Acme) wanted[CertificateStore.SiteKey(site)] = (site.Hosts, true);
+            if (site.Source == CertificateSource.Acme) wanted[CertificateStore.SiteKey(site)] = (site.Hosts, true, site.Challenge);
         }
         if (acme.Tunnels)
         {
-            foreach (var name in _tunnelNames.Keys) wanted.TryAdd("tunnel|" + name, ([name], false));
+            foreach (var name in _tunnelNames.Keys) wanted.TryAdd("tunnel|" + name, ([name], false, null));
         }
         foreach (var (key, entry) in _managed.ToList())
         {
@@ -190,10 +192,11 @@ internal sealed partial class AcmeManager(
         }
         if (wanted.Count == 0) return;
         EnsureClient(acme);
-        foreach (var (key, (hosts, isSite)) in wanted)
+        foreach (var (key, (hosts, isSite, challenge)) in wanted)
         {
-            if (_managed.ContainsKey(key)) continue;
-            var entry = new Managed(key, hosts, isSite) { Next = time.GetUtcNow() };
+            // A reload that changes a site's challenge type takes effect now (a renewal not yet due still waits).
+            if (_managed.TryGetValue(key, out var known) && known.Challenge == challenge) continue;
+            var entry = new Managed(key, hosts, isSite, challenge) { Next = time.GetUtcNow() };
             _managed[key] = entry;
             var stored = LoadStored(hosts);
             if (stored is not null) Install(entry, stored);
@@ -211,7 +214,7 @@ internal sealed partial class AcmeManager(
                 Path.Combine(folder, "fullchain.pem"), Path.Combine(folder, "key.pem"));
             foreach (var h in hosts)
             {
-                if (!cert.Leaf.MatchesHostname(h, allowWildcards: false)) return null; // the site gained a name: issue anew
+                if (!Names(cert.Leaf).Contains(h)) return null; // the site gained a name: issue anew
             }
             LogLoadedFromDisk(string.Join(", ", hosts), cert.NotAfter);
             return cert;
@@ -221,6 +224,20 @@ internal sealed partial class AcmeManager(
             LogStoredUnusable(string.Join(", ", hosts), e.Message);
             return null;
         }
+    }
+
+    /// <summary>The certificate's DNS names as written ("*.example.com" stays a wildcard, unlike MatchesHostname's view).</summary>
+    private static HashSet<string> Names(X509Certificate2 leaf)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var ext in leaf.Extensions)
+        {
+            if (ext is X509SubjectAlternativeNameExtension san)
+            {
+                foreach (var n in san.EnumerateDnsNames()) names.Add(n);
+            }
+        }
+        return names;
     }
 
     private void Install(Managed entry, ServedCertificate cert)
@@ -292,7 +309,7 @@ internal sealed partial class AcmeManager(
             LogIssuing(hosts, entry.Certificate is null ? "no certificate yet" : "renewal due", acme.Directory);
             var (account, created) = await _client!.EnsureAccountAsync(acme.Email, acme.Eab, ct);
             if (created) _storage!.SaveAccountUrl(account);
-            var issuer = new AcmeIssuer(_client!, challenges, acme, time, logger);
+            var issuer = new AcmeIssuer(_client!, challenges, entry.Challenge is { } only ? acme with { Challenges = [only] } : acme, time, logger);
             var (chain, key) = await issuer.IssueAsync(entry.Hosts, replaces, ct);
             var (chainFile, keyFile) = _storage!.Save(entry.Hosts[0], chain, key);
             var cert = CertificateFiles.FromPem(chain, key, time.GetUtcNow(), "acme", chainFile, keyFile);
