@@ -103,6 +103,7 @@ public sealed class Dns01PebbleTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
+    [Configuration.DocumentedKeys.CoversKey("tls.acme.dns")]
     public async Task Issue_Rfc2136WildcardAndApex_ServedForAnyNameAndTxtRemoved()
     {
         await using var bind = await BindServer.StartAsync();
