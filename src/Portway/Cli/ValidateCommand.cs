@@ -3,7 +3,7 @@ using Portway.Configuration;
 
 namespace Portway.Cli;
 
-/// <summary>`portway validate FILE`: checks a config without starting anything. Exit 0 when valid, 2 when not.</summary>
+/// <summary>`portway validate FILE`: checks a config without starting anything. Exit 0 when valid, 1 when not (like nginx -t, caddy validate, haproxy -c).</summary>
 internal static class ValidateCommand
 {
     public static Command Create()
@@ -23,7 +23,7 @@ internal static class ValidateCommand
             {
                 foreach (var error in e.Errors) Console.Error.WriteLine(error);
                 Console.Error.WriteLine($"{e.Errors.Count} error(s)");
-                return 2;
+                return 1;
             }
         });
         return command;

@@ -7,11 +7,11 @@ namespace Portway.Tests.Cli;
 public sealed class CliTests
 {
     [Fact]
-    public async Task Validate_InvalidFile_ExitCode2WithLocatedErrors()
+    public async Task Validate_InvalidFile_ExitCode1WithLocatedErrors()
     {
         var file = Path.Combine(AppContext.BaseDirectory, "Golden", "validation", "bad-values.yaml");
         var (exit, _, stderr) = await PortwayProcess.RunAsync("validate", file);
-        Assert.Equal(2, exit);
+        Assert.Equal(1, exit);
         Assert.Contains($"{file}:17:16: clusters[0].timeouts.connect:", stderr);
         Assert.Contains("9 error(s)", stderr);
     }

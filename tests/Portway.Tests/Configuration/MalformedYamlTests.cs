@@ -112,7 +112,7 @@ public sealed class MalformedYamlTests
     {
         var file = Path.Combine(AppContext.BaseDirectory, "Golden", "validation", "unclosed-flow.yaml");
         var (exit, _, stderr) = await PortwayProcess.RunAsync("validate", file);
-        Assert.Equal(2, exit);
+        Assert.Equal(1, exit);
         Assert.Equal($"{file}:4:3: not valid YAML: the '{{' at line 3, column 12 is never closed\n1 error(s)\n", stderr.ReplaceLineEndings("\n"));
     }
 
