@@ -38,6 +38,6 @@ internal static class ConfigLoader
         TlsSection.CrossCheck(config, top);
         if (context.Errors.Count > 0)
             throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
-        return config;
+        return TlsSection.WithTunnelWildcards(config);
     }
 }

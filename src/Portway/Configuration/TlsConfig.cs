@@ -95,6 +95,11 @@ internal sealed record AcmeConfig
     /// <summary>Also issue for tunnel names under tunnels.domains when the tunnel code asks for one.</summary>
     public bool Tunnels { get; init; }
     /// <summary>
+    /// tunnels: wildcard — one dns-01 certificate for *.DOMAIN per tunnels.domains entry instead of
+    /// one per name: the loader adds those sites (<see cref="TlsSection.WithTunnelWildcards"/>).
+    /// </summary>
+    public bool TunnelsWildcard { get; init; }
+    /// <summary>
     /// New tunnel-name certificates ordered per hour at most (renewals do not count): a flood of new
     /// names cannot burn the CA's limits (Let's Encrypt: 300 new orders per 3 h per account, 50
     /// certificates per registered domain per week; busy edges want the dns-01 wildcard instead).
@@ -113,7 +118,7 @@ internal sealed record AcmeConfig
     public bool Equals(AcmeConfig? o) =>
         o is not null && Directory == o.Directory && Email == o.Email && Eab == o.Eab && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
         && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
-        && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval
+        && TunnelsWildcard == o.TunnelsWildcard && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval
         && Dns == o.Dns;
 
     public override int GetHashCode() => HashCode.Combine(Directory, Email, Storage);

@@ -148,6 +148,7 @@ internal static class TlsSection
             a.Error("challenges", "dns-01 needs tls.acme.dns (provider: rfc2136 or exec) to publish its TXT records; see docs/tls.md \"dns-01\"");
         var email = a.String("email");
         if (email is not null && (!email.Contains('@') || email.Contains(':'))) a.Error("email", $"'{email}' is not an email address");
+        var tunnelsMode = a.Enum("tunnels", ["true", "false", "wildcard"]);
         return d with
         {
             Eab = AcmeEabSection.Read(a),
@@ -158,7 +159,9 @@ internal static class TlsSection
             Challenges = challenges.Count > 0 ? challenges.ToImmutable() : d.Challenges,
             KeyType = a.Enum("key_type", ["ecdsa_p256", "rsa_2048"]) ?? d.KeyType,
             Storage = a.String("storage") ?? d.Storage,
-            Tunnels = a.Bool("tunnels") ?? false,
+            // true: a certificate per tunnel name on demand; wildcard: one dns-01 wildcard per tunnels domain.
+            Tunnels = tunnelsMode == "true",
+            TunnelsWildcard = tunnelsMode == "wildcard",
             TunnelOrdersPerHour = a.Int("tunnel_orders_per_hour", 1, 10_000) ?? d.TunnelOrdersPerHour,
             RenewAt = a.Double("renew_at", 0.1, 0.95) ?? d.RenewAt,
             RetryMin = a.Duration("retry_min", TimeSpan.FromMilliseconds(100)) ?? d.RetryMin,
@@ -203,18 +206,42 @@ internal static class TlsSection
     }
 
     /// <summary>Checks against the rest of the file: https listeners need certificates, client_auth names real routes.</summary>
+    /// <summary>
+    /// tunnels: wildcard, spelled out: a <c>*.DOMAIN</c> site over dns-01 for every tunnel domain no
+    /// site covers yet, so the store, renewal, redirects and the agents' URLs treat it like any site.
+    /// </summary>
+    public static PortwayConfig WithTunnelWildcards(PortwayConfig config)
+    {
+        if (!config.Tls.Acme.TunnelsWildcard || config.Tls.Acme.Dns is null) return config;
+        var sites = config.Tls.Sites.ToBuilder();
+        foreach (var domain in config.Tunnels.Domains)
+        {
+            var wildcard = "*." + domain;
+            if (domain == "localhost" || config.Tls.Sites.Any(s => s.Hosts.Contains(wildcard))) continue;
+            sites.Add(new TlsSiteConfig { Hosts = [wildcard], Source = CertificateSource.Acme, Challenge = "dns-01" });
+        }
+        return config with { Tls = config.Tls with { Sites = sites.ToImmutable() } };
+    }
+
     public static void CrossCheck(PortwayConfig config, YamlSection top)
     {
         var https = false;
         foreach (var l in config.Listeners) https |= l.Url.Scheme == "https";
-        if (https && config.Tls.Sites.IsEmpty)
+        if (https && config.Tls.Sites.IsEmpty && !config.Tls.Acme.TunnelsWildcard) // a wildcard mode adds its sites
             top.Error("listeners", "an https:// listener needs certificates: add tls.sites (files or certificate: auto); see docs/tls.md");
         var tls = top.Child("tls", "sites", "acme", "min_version", "client_auth", "ciphers");
         var needsAcme = false;
         foreach (var s in config.Tls.Sites) needsAcme |= s.Source == CertificateSource.Acme;
-        if ((needsAcme || config.Tls.Acme.Tunnels) && !config.Tls.Acme.AgreeTos && tls is not null)
+        if ((needsAcme || config.Tls.Acme.Tunnels || config.Tls.Acme.TunnelsWildcard) && !config.Tls.Acme.AgreeTos && tls is not null)
             tls.Error("acme", $"ACME needs acme.agree_tos: true (read the CA's terms first: {config.Tls.Acme.Directory})");
         if (tls is null) return;
+        if (config.Tls.Acme.TunnelsWildcard && tls.Child("acme", AcmeKeys) is { } acme)
+        {
+            if (config.Tls.Acme.Dns is null)
+                acme.Error("tunnels", "wildcard needs tls.acme.dns: CAs validate wildcard certificates only with dns-01 (see docs/tls.md); or use tunnels: true for a certificate per name");
+            else if (!config.Tunnels.Domains.Any(d => d != "localhost"))
+                acme.Error("tunnels", "wildcard needs a tunnel domain: set tunnels.domains, e.g. [tunnels.example.com] (localhost names need no certificate)");
+        }
         foreach (var c in config.Tls.ClientAuth)
         {
             var found = false;

@@ -70,24 +70,36 @@ internal sealed partial class AcmeManager(
 
     public bool SiteRedirects(string host) => tls.Store.SiteFor(host) is { RedirectHttp: true } && HasCertificate(host);
 
-    public string? PendingReason(string host) =>
-        _pending.TryGetValue(host.ToLowerInvariant().TrimEnd('.'), out var reason) && !HasCertificate(host) ? reason : null;
+    public string? PendingReason(string host)
+    {
+        if (HasCertificate(host)) return null;
+        if (_pending.TryGetValue(host.ToLowerInvariant().TrimEnd('.'), out var reason)) return reason;
+        // A certificate: auto site covering the name (tunnels: wildcard, or one written by hand).
+        if (tls.Store.SiteFor(host) is not { Source: CertificateSource.Acme } site) return null;
+        return tls.Problems.TryGetValue(CertificateStore.SiteKey(site), out var problem) ? problem
+            : $"ordering the certificate for {string.Join(", ", site.Hosts)} from {state.Current.Tls.Acme.Directory.Host}";
+    }
 
     public event Action<string>? Changed;
 
     private void SetPending(Managed entry, string? reason)
     {
-        if (entry.IsSite) return;
-        var host = entry.Hosts[0];
-        if (reason is null) _pending.TryRemove(host, out _);
-        else _pending[host] = reason;
-        try
+        if (!entry.IsSite)
         {
-            Changed?.Invoke(host);
+            if (reason is null) _pending.TryRemove(entry.Hosts[0], out _);
+            else _pending[entry.Hosts[0]] = reason;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        // Sites too: a wildcard site's certificate changes the URLs of every tunnel name under it.
+        foreach (var host in entry.Hosts)
         {
-            LogNotifyFailed(host, e.Message);
+            try
+            {
+                Changed?.Invoke(host);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogNotifyFailed(host, e.Message);
+            }
         }
     }
 

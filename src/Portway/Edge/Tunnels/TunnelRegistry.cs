@@ -321,20 +321,26 @@ internal sealed partial class TunnelRegistry : IDisposable
     /// <summary>A certificate for a tunnel name arrived or its order failed: new URLs for the agents holding it.</summary>
     private void OnCertificateChanged(string host)
     {
-        if (TunnelNameOf(host) is not { } name) return;
+        // *.DOMAIN (a wildcard site) concerns every name; NAME.DOMAIN one.
+        var all = host.StartsWith("*.", StringComparison.Ordinal);
+        var name = all ? null : TunnelNameOf(host);
+        if (!all && name is null) return;
         var config = _state.Current.Tunnels;
-        List<(TunnelSession, ImmutableArray<TunnelGrant>)> updates = [];
+        var updates = new Dictionary<TunnelSession, ImmutableArray<TunnelGrant>>(); // a session holding several names gets one update
         lock (_lock)
         {
-            if (!_names.TryGetValue(NameEntry.KeyOf(TunnelKind.Http, name), out var entry)) return;
-            foreach (var session in entry.Holders)
+            foreach (var entry in _names.Values)
             {
-                if (session.Link is not { } link) continue;
-                var grants = session.Grants.Select(g => g.Name == name && !g.Url.StartsWith("tcp:", StringComparison.Ordinal)
-                    ? TunnelUrls.Http(g.Id, name, link, config, _state, _certificates) : g).ToImmutableArray();
-                if (grants.SequenceEqual(session.Grants)) continue;
-                session.Grants = grants;
-                if (session.IsOnline) updates.Add((session, grants));
+                if (entry.Kind != TunnelKind.Http || (name is not null && entry.Name != name)) continue;
+                foreach (var session in entry.Holders)
+                {
+                    if (session.Link is not { } link) continue;
+                    var grants = session.Grants.Select(g => g.Name == entry.Name && !g.Url.StartsWith("tcp:", StringComparison.Ordinal)
+                        ? TunnelUrls.Http(g.Id, entry.Name, link, config, _state, _certificates) : g).ToImmutableArray();
+                    if (grants.SequenceEqual(session.Grants)) continue;
+                    session.Grants = grants;
+                    if (session.IsOnline) updates[session] = grants;
+                }
             }
         }
         foreach (var (session, grants) in updates) _ = SendGrantsAsync(session, grants);
