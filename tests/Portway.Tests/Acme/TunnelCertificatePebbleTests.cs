@@ -17,7 +17,7 @@ namespace Portway.Tests.Acme;
 /// </summary>
 public sealed partial class TunnelCertificatePebbleTests
 {
-    private static string Yaml(int httpPort, int httpsPort, PebbleServer pebble, string acme = "", string grace = "60s") => $"""
+    private static string Yaml(int httpPort, int httpsPort, PebbleServer pebble, string acme = "", string grace = "60s", string sites = "") => $"""
         listeners:
           - name: http
             url: http://127.0.0.1:{httpPort}
@@ -36,6 +36,7 @@ public sealed partial class TunnelCertificatePebbleTests
           sites:
             - hosts: [edge.tunnels.test]
               certificate: auto
+        {sites}
           acme:
             directory: {pebble.Directory}
             ca_root: {pebble.CaRootFile}
@@ -58,10 +59,18 @@ public sealed partial class TunnelCertificatePebbleTests
         int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
         await using var pebble = await PebbleServer.StartAsync(httpPort, httpsPort);
         await using var local = await TestOrigin.StartAsync("laptop");
-        await using var edge = await TestEdge.StartAsync(Yaml(httpPort, httpsPort, pebble));
+        // The agent dials the edge over https too: the edge's own name (localhost here) has a
+        // certificate from the operator's CA, which the agent is told to trust (--edge-ca).
+        using var edgeCa = TestCertificates.CreateCa("Edge operator CA");
+        using var edgeLeaf = TestCertificates.CreateLeaf(edgeCa, "localhost", ["localhost"]);
+        var dir = TestCertificates.TempDir();
+        var (edgeCert, edgeKey) = TestCertificates.WritePem(dir, "edge", edgeLeaf);
+        var edgeCaFile = TestCertificates.WriteCaPem(dir, "edge-ca", edgeCa);
+        await using var edge = await TestEdge.StartAsync(Yaml(httpPort, httpsPort, pebble,
+            sites: $"    - hosts: [localhost]\n      cert: {edgeCert}\n      key: {edgeKey}"));
 
         await using var agent = PortwayProcess.Start("http", local.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--edge", $"http://127.0.0.1:{httpPort}", "--token", "alice-token", "--inspect", "false");
+            "--edge", $"https://localhost:{httpsPort}", "--edge-ca", edgeCaFile, "--token", "alice-token", "--inspect", "false");
         await Wait.UntilAsync(() => agent.Stdout.Contains("https pending: ordering a certificate"), TimeSpan.FromSeconds(30), "the agent says https is on its way");
         await Wait.UntilAsync(() => HttpsLine().IsMatch(agent.Stdout), TimeSpan.FromSeconds(30), "the agent prints the https URL once it is served");
         var match = HttpsLine().Match(agent.Stdout);
@@ -84,6 +93,25 @@ public sealed partial class TunnelCertificatePebbleTests
             Assert.Equal([host], DnsNames((await TlsClient.HandshakeAsync(edge.HttpsUrl(), host)).Certificate));
             Assert.Equal("laptop", await client.GetStringAsync(other.Status.Grants[0].Https + "/"));
         }
+    }
+
+    [SkippableFact]
+    public async Task FailedOrder_AgentIsToldWhyAndWhenTheNextTryIs()
+    {
+        int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
+        // Pebble validates on a port where nothing listens: every order for a tunnel name fails.
+        await using var pebble = await PebbleServer.StartAsync(httpPort, FreePorts.Tcp());
+        await using var local = await TestOrigin.StartAsync("laptop");
+        await using var edge = await TestEdge.StartAsync(Yaml(httpPort, httpsPort, pebble));
+
+        await using var agent = await TestAgent.StartAsync(edge.Url, TestAgent.Http(local.Url, name: "broken"), token: "alice-token");
+
+        await Wait.UntilAsync(() => agent.Status.Grants[0].HttpsPending?.StartsWith("the certificate order failed", StringComparison.Ordinal) == true,
+            TimeSpan.FromSeconds(45), "the agent hears why https is missing");
+        var grant = agent.Status.Grants[0];
+        Assert.Contains("next try at", grant.HttpsPending);
+        Assert.Null(grant.Https);
+        Assert.Equal($"http://broken.tunnels.test:{httpPort}", grant.Http); // still reachable, not redirected to a failing https
     }
 
     [SkippableFact]
