@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -270,15 +269,8 @@ internal sealed partial class AcmeManager(
         {
             var roots = new X509Certificate2Collection();
             roots.ImportFromPemFile(rootFile);
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-            {
-                if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
-            };
+            // The CA's own HTTPS (Pebble, a private CA): the one chain check the upstream and link code use too.
+            handler.SslOptions.RemoteCertificateValidationCallback = Portway.Security.CustomRootTrust.Callback(roots);
         }
         // RFC 8555 §6.1: clients send a User-Agent naming themselves.
         _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
