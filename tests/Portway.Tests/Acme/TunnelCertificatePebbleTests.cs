@@ -139,6 +139,7 @@ public sealed partial class TunnelCertificatePebbleTests
     }
 
     [SkippableFact]
+    [Configuration.DocumentedKeys.CoversKey("tls.acme.tunnel_orders_per_hour")]
     public async Task OrderCap_FiftyNewNamesInAMinute_AtMostTheCapOrderedTheRestWaitAndSaySo()
     {
         int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
