@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Portway.Agent;
 using Portway.Configuration;
 using Portway.Tests.Infrastructure;
+using Portway.Tests.Tunnels;
 using Xunit;
 
 namespace Portway.Tests.Cli;
@@ -60,6 +61,26 @@ public sealed class PackagingTests
         Assert.Equal(0, exit);
         Assert.Contains("--all", stdout);
         Assert.Contains("--config", stdout);
+    }
+
+    [Fact]
+    public async Task AgentUnit_ExecStartWithPackagedFile_TunnelServesRequests()
+    {
+        await using var origin = await TestOrigin.StartAsync("home server");
+        await using var edge = await TestEdge.StartAsync("");
+        // The unit's own arguments; only the file's path and its local port change, and --edge
+        // points at this test's edge (dev mode: no token needed on loopback).
+        var dir = Directory.CreateTempSubdirectory("portway-packaging-").FullName;
+        var agentFile = Path.Combine(dir, "agent.yaml");
+        await File.WriteAllTextAsync(agentFile, File.ReadAllText(Path.Combine(Packaging, "agent.yaml")).Replace("addr: localhost:8080", $"addr: localhost:{origin.Port}"));
+        var args = ReadUnit("portway-agent.service")["ExecStart"].Single().Split(' ').Skip(1)
+            .Select(a => a == "/etc/portway/agent.yaml" ? agentFile : a).Concat(["--edge", edge.Url.ToString()]).ToArray();
+        await using var agent = PortwayProcess.Start(args);
+        await Wait.UntilAsync(() => agent.Stdout.Contains("Forwarding ", StringComparison.Ordinal) || agent.HasExited, TimeSpan.FromSeconds(30), "the agent prints its URL");
+        var line = agent.Stdout.Split('\n').First(l => l.StartsWith("Forwarding ", StringComparison.Ordinal));
+        Assert.StartsWith("Forwarding http://home.", line);
+        using var client = TunnelClient.Create();
+        Assert.Equal("home server", await client.GetStringAsync(new Uri(line.Split(' ')[1])));
     }
 
     [Fact]
