@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 
@@ -19,7 +20,6 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
 {
     /// <summary>RFC 8555 §6.5 says clients should retry badNonce; Pebble rejects a configurable share, so allow several.</summary>
     private const int MaxBadNonceRetries = 10;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentQueue<string> _nonces = new();
     private AcmeDirectory? _directory;
     private int _badNonceRetries;
@@ -39,7 +39,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         if (_directory is not null) return _directory;
         using var response = await http.GetAsync(directoryUrl, ct);
         await EnsureSuccessAsync(response, "reading the directory", ct);
-        _directory = await response.Content.ReadFromJsonAsync<AcmeDirectory>(Json, ct)
+        _directory = await response.Content.ReadFromJsonAsync(AcmeJsonContext.Default.AcmeDirectory, ct)
             ?? throw new InvalidOperationException($"{directoryUrl}: empty ACME directory");
         return _directory;
     }
@@ -115,26 +115,24 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
     public async Task<(Uri Url, AcmeOrder Order)> NewOrderAsync(IReadOnlyList<string> hosts, string? replaces, CancellationToken ct)
     {
         var directory = await DirectoryAsync(ct);
-        var identifiers = new List<object>(hosts.Count);
-        foreach (var h in hosts) identifiers.Add(new { type = "dns", value = h });
-        var body = replaces is null
-            ? JsonSerializer.SerializeToUtf8Bytes(new { identifiers })
-            : JsonSerializer.SerializeToUtf8Bytes(new { identifiers, replaces });
+        var identifiers = new AcmeIdentifier[hosts.Count];
+        for (var i = 0; i < identifiers.Length; i++) identifiers[i] = new AcmeIdentifier("dns", hosts[i]);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new AcmeNewOrderRequest(identifiers, replaces), AcmeJsonContext.Default.AcmeNewOrderRequest);
         using var response = await PostAsync(directory.NewOrder, body, useJwk: false, $"ordering {string.Join(", ", hosts)}", ct);
-        var order = await ReadAsync<AcmeOrder>(response, ct);
+        var order = await ReadAsync(response, AcmeJsonContext.Default.AcmeOrder, ct);
         return (response.Headers.Location ?? throw new InvalidOperationException("newOrder answered without a Location"), order);
     }
 
     public async Task<(AcmeOrder Order, TimeSpan? RetryAfter)> GetOrderAsync(Uri url, CancellationToken ct)
     {
         using var response = await PostAsync(url, null, useJwk: false, "polling the order", ct);
-        return (await ReadAsync<AcmeOrder>(response, ct), RetryAfter(response));
+        return (await ReadAsync(response, AcmeJsonContext.Default.AcmeOrder, ct), RetryAfter(response));
     }
 
     public async Task<(AcmeAuthorization Authorization, TimeSpan? RetryAfter)> GetAuthorizationAsync(Uri url, CancellationToken ct)
     {
         using var response = await PostAsync(url, null, useJwk: false, "reading the authorization", ct);
-        return (await ReadAsync<AcmeAuthorization>(response, ct), RetryAfter(response));
+        return (await ReadAsync(response, AcmeJsonContext.Default.AcmeAuthorization, ct), RetryAfter(response));
     }
 
     /// <summary>Tells the CA the answer is in place (§7.5.1: POST an empty object).</summary>
@@ -145,9 +143,9 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
 
     public async Task<(AcmeOrder Order, TimeSpan? RetryAfter)> FinalizeAsync(Uri finalize, byte[] csrDer, CancellationToken ct)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new { csr = AcmeJws.Encode(csrDer) });
+        var body = JsonSerializer.SerializeToUtf8Bytes(new AcmeFinalizeRequest(AcmeJws.Encode(csrDer)), AcmeJsonContext.Default.AcmeFinalizeRequest);
         using var response = await PostAsync(finalize, body, useJwk: false, "finalizing the order", ct);
-        return (await ReadAsync<AcmeOrder>(response, ct), RetryAfter(response));
+        return (await ReadAsync(response, AcmeJsonContext.Default.AcmeOrder, ct), RetryAfter(response));
     }
 
     /// <summary>The certificate with its chain, PEM (§7.4.2).</summary>
@@ -165,7 +163,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         if (directory.RenewalInfo is null || id is null) return (null, null);
         using var response = await http.GetAsync(new Uri(directory.RenewalInfo.AbsoluteUri.TrimEnd('/') + "/" + id), ct);
         if (!response.IsSuccessStatusCode) return (null, RetryAfter(response));
-        return (await response.Content.ReadFromJsonAsync<AcmeRenewalInfo>(Json, ct), RetryAfter(response));
+        return (await response.Content.ReadFromJsonAsync(AcmeJsonContext.Default.AcmeRenewalInfo, ct), RetryAfter(response));
     }
 
     /// <summary>RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER bytes).</summary>
@@ -226,15 +224,15 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         if (response.Headers.TryGetValues("Replay-Nonce", out var values) && _nonces.Count < 8) _nonces.Enqueue(values.First());
     }
 
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct) =>
-        await response.Content.ReadFromJsonAsync<T>(Json, ct) ?? throw new InvalidOperationException($"empty {typeof(T).Name} from the CA");
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken ct) =>
+        await response.Content.ReadFromJsonAsync(type, ct) ?? throw new InvalidOperationException($"empty {typeof(T).Name} from the CA");
 
     private static async Task<AcmeProblem> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
         try
         {
-            return JsonSerializer.Deserialize<AcmeProblem>(text, Json) ?? new AcmeProblem(null, text, (int)response.StatusCode, null);
+            return JsonSerializer.Deserialize(text, AcmeJsonContext.Default.AcmeProblem) ?? new AcmeProblem(null, text, (int)response.StatusCode, null);
         }
         catch (JsonException)
         {

@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Portway.Edge.Acme;
 
-// The ACME resources Portway reads (RFC 8555 §7.1, RFC 9773 §4.2), kept together because each is a
-// few lines of JSON shape and they are only meaningful as a set.
+// The ACME resources Portway reads (RFC 8555 §7.1, RFC 9773 §4.2) and the two request bodies it
+// sends as objects (newOrder, finalize), kept together because each is a few lines of JSON shape
+// and they are only meaningful as a set. AcmeJsonContext lists every one of them.
 
 /// <summary>RFC 8555 §7.1.1. renewalInfo is RFC 9773 §3.</summary>
 internal sealed record AcmeDirectory(Uri NewNonce, Uri NewAccount, Uri NewOrder, Uri? RenewalInfo, AcmeDirectoryMeta? Meta);
@@ -31,3 +32,11 @@ internal sealed record AcmeProblem(string? Type, string? Detail, int? Status, Ac
 internal sealed record AcmeRenewalInfo(AcmeRenewalWindow SuggestedWindow, [property: JsonPropertyName("explanationURL")] Uri? ExplanationUrl);
 
 internal sealed record AcmeRenewalWindow(DateTimeOffset Start, DateTimeOffset End);
+
+/// <summary>RFC 8555 §7.4 newOrder payload; replaces is RFC 9773 §5 (left out when not renewing).</summary>
+internal sealed record AcmeNewOrderRequest(
+    AcmeIdentifier[] Identifiers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Replaces);
+
+/// <summary>RFC 8555 §7.4 finalize payload: the CSR, base64url DER.</summary>
+internal sealed record AcmeFinalizeRequest(string Csr);
