@@ -14,12 +14,13 @@
 #   --no-build   reuse bench/results/build/
 #   --edge-env K=V, --agent-env K=V   extra environment for the edge or the agent (repeatable),
 #                e.g. --agent-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0
+#   --agent-build DIR  run the agent from DIR/portway (e.g. a Native AOT publish) instead of this build
 #   --link http2 the agent dials a second, HTTP/2-only (h2c) listener of the edge with
 #                --link http2 (extended CONNECT); visitors still use the HTTP/1.1 listener
 # Results: bench/results/tunnel-<time>/ (runs.tsv, summary.md, each wrk output, process logs).
 . "$(dirname "$0")/lib.sh"
 
-rounds=5 duration=10 warm=15 links=1000 build=1 edge_env=() agent_env=() link=http1
+rounds=5 duration=10 warm=15 links=1000 build=1 edge_env=() agent_env=() link=http1 agent_build=
 while (($#)); do
   case $1 in
     --quick) rounds=1 duration=3 warm=5 links=100 ;;
@@ -30,6 +31,7 @@ while (($#)); do
     --no-build) build=0 ;;
     --edge-env) edge_env+=("$2"); shift ;;
     --agent-env) agent_env+=("$2"); shift ;;
+    --agent-build) agent_build=$2; shift ;;
     --link) link=$2; shift ;;
     -h|--help) sed -n '2,/^# Results/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -49,7 +51,7 @@ fi
   echo "commit: $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src bench || echo ' (with uncommitted changes)')"
   echo "cpus: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rounds: $rounds x ${duration}s; warm-up ${warm}s on the tunnel; wrk -t2 -c64; 100 MiB download with curl"
-  echo "edge env: ${edge_env[*]:-(none)}; agent env: ${agent_env[*]:-(none)}; link: $link"
+  echo "edge env: ${edge_env[*]:-(none)}; agent env: ${agent_env[*]:-(none)}; link: $link; agent build: ${agent_build:-this build}"
   echo "$(nginx -v 2>&1); $(ssh -V 2>&1); dotnet $(dotnet --version)"
 } > "$BENCH_OUT/meta.txt"
 
@@ -71,7 +73,7 @@ if [[ $link == http2 ]]; then
 fi
 bench_start edge env "${edge_env[@]}" "$build_dir/portway/portway" serve --config "$BENCH_OUT/portway.yaml"
 bench_wait_http "http://127.0.0.1:$edge_port/" 60 edge
-bench_start agent env "${agent_env[@]}" "$build_dir/portway/portway" http "$origin_port" --edge "http://127.0.0.1:$link_port" --link "$link" --inspect false
+bench_start agent env "${agent_env[@]}" "${agent_build:-$build_dir/portway}/portway" http "$origin_port" --edge "http://127.0.0.1:$link_port" --link "$link" --inspect false
 for _ in $(seq 100); do grep -q '^Forwarding ' "$BENCH_OUT/agent.log" && break; sleep 0.2; done
 tunnel_host=$(sed -n 's|^Forwarding http://\([^ :]*\).*|\1|p' "$BENCH_OUT/agent.log" | head -1)
 [[ -n $tunnel_host ]] || { bench_log "the agent printed no URL"; cat "$BENCH_OUT/agent.log" >&2; exit 1; }
