@@ -15,12 +15,13 @@
 #   --edge-env K=V, --agent-env K=V   extra environment for the edge or the agent (repeatable),
 #                e.g. --agent-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0
 #   --agent-build DIR  run the agent from DIR/portway (e.g. a Native AOT publish) instead of this build
+#   --edge-build DIR   run the edge from DIR/portway (e.g. an older commit's build) instead of this build
 #   --link http2 the agent dials a second, HTTP/2-only (h2c) listener of the edge with
 #                --link http2 (extended CONNECT); visitors still use the HTTP/1.1 listener
 # Results: bench/results/tunnel-<time>/ (runs.tsv, summary.md, each wrk output, process logs).
 . "$(dirname "$0")/lib.sh"
 
-rounds=5 duration=10 warm=15 links=1000 build=1 edge_env=() agent_env=() link=http1 agent_build=
+rounds=5 duration=10 warm=15 links=1000 build=1 edge_env=() agent_env=() link=http1 agent_build= edge_build=
 while (($#)); do
   case $1 in
     --quick) rounds=1 duration=3 warm=5 links=100 ;;
@@ -32,6 +33,7 @@ while (($#)); do
     --edge-env) edge_env+=("$2"); shift ;;
     --agent-env) agent_env+=("$2"); shift ;;
     --agent-build) agent_build=$2; shift ;;
+    --edge-build) edge_build=$2; shift ;;
     --link) link=$2; shift ;;
     -h|--help) sed -n '2,/^# Results/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -51,7 +53,7 @@ fi
   echo "commit: $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src bench || echo ' (with uncommitted changes)')"
   echo "cpus: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rounds: $rounds x ${duration}s; warm-up ${warm}s on the tunnel; wrk -t2 -c64; 100 MiB download with curl"
-  echo "edge env: ${edge_env[*]:-(none)}; agent env: ${agent_env[*]:-(none)}; link: $link; agent build: ${agent_build:-this build}"
+  echo "edge env: ${edge_env[*]:-(none)}; agent env: ${agent_env[*]:-(none)}; link: $link; agent build: ${agent_build:-this build}; edge build: ${edge_build:-this build}"
   echo "$(nginx -v 2>&1); $(ssh -V 2>&1); dotnet $(dotnet --version)"
 } > "$BENCH_OUT/meta.txt"
 
@@ -71,7 +73,7 @@ if [[ $link == http2 ]]; then
   link_port=$(bench_free_port)
   sed -i "s|^  - url: http://127.0.0.1:$edge_port\$|&\n  - name: link\n    url: http://127.0.0.1:$link_port\n    protocols: http2|" "$BENCH_OUT/portway.yaml"
 fi
-bench_start edge env "${edge_env[@]}" "$build_dir/portway/portway" serve --config "$BENCH_OUT/portway.yaml"
+bench_start edge env "${edge_env[@]}" "${edge_build:-$build_dir/portway}/portway" serve --config "$BENCH_OUT/portway.yaml"
 bench_wait_http "http://127.0.0.1:$edge_port/" 60 edge
 bench_start agent env "${agent_env[@]}" "${agent_build:-$build_dir/portway}/portway" http "$origin_port" --edge "http://127.0.0.1:$link_port" --link "$link" --inspect false
 for _ in $(seq 100); do grep -q '^Forwarding ' "$BENCH_OUT/agent.log" && break; sleep 0.2; done
