@@ -91,27 +91,22 @@ internal sealed partial class RetryMiddleware
             for (var attempt = 1; ; attempt++)
             {
                 await _next(context);
-                if (proxy.ProxiedDestination is not { } failed) return;
+                if (proxy.ProxiedDestination is not { } tried) return;
                 var cause = FailureCauses.Of(context.Features.Get<IForwarderErrorFeature>());
-                if (cause == FailureCause.None)
-                {
-                    if (_outages.AnyDown) _outages.Answered(cluster, failed);
-                    return;
-                }
                 var retry = attempt < settings.Attempts && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested
                     && (idempotent ? FailureCauses.BeforeResponse(cause) : FailureCauses.BeforeConnect(cause))
                     && CanReplay(context, tracked);
-                var remaining = retry ? Without(candidates, failed) : [];
+                var remaining = retry ? Without(candidates, tried) : [];
                 if (remaining.Length > 0 && !budget.TryWithdraw(settings.BudgetPercent))
                 {
                     _metrics.BudgetExhausted(cluster.ClusterId);
                     if (budget.JustExhausted()) LogBudgetExhausted(cluster.ClusterId, settings.BudgetPercent);
                     remaining = [];
                 }
-                Report(cluster, failed, cause, retried: remaining.Length > 0);
+                Report(cluster, tried, cause, retried: remaining.Length > 0);
                 if (remaining.Length == 0) return;
                 _metrics.Retried(cluster.ClusterId);
-                LogRetrying(cluster.ClusterId, failed.Model.Config.Address, FailureCauses.Describe(cause), attempt + 1, settings.Attempts);
+                LogRetrying(cluster.ClusterId, tried.Model.Config.Address, FailureCauses.Describe(cause), attempt + 1, settings.Attempts);
                 candidates = remaining;
                 // A clean slate for the next attempt: YARP set 502/504 and its error feature, and
                 // ForwarderMiddleware refuses to run once a status other than 200 is set.
