@@ -12,6 +12,7 @@ internal static class PortwayCli
         root.Subcommands.Add(ProxyCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(HealthcheckCommand.Create());
         // The agent: tunnels from this machine to an edge (docs/tunnels.md).
         root.Subcommands.Add(HttpCommand.Create());
         root.Subcommands.Add(TcpCommand.Create());

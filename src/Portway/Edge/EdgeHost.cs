@@ -249,6 +249,10 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // summary while it lasts; causes are counted in portway_upstream_failures_total.
         logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // "Hosting failed to start" (an Error with the stack trace) precedes the exception that
+        // EdgeRunner turns into one sentence (a port taken, a port below 1024 without the
+        // capability). Critical stays on: a faulted background service stopping the host says so.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // Session-affinity cookies use ephemeral in-memory keys on purpose; the warning is noise.
         logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         // Malformed and smuggling-shaped requests are rejected by Kestrel; say so in the log.

@@ -103,6 +103,31 @@ public sealed class AcmePebbleTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
     }
 
+    /// <summary>docs/deploy.md: start on the staging CA, then switch tls.acme.directory to production and reload.</summary>
+    [SkippableFact]
+    public async Task Reload_DirectoryChanged_OrdersFromTheNewCaAtOnce()
+    {
+        int httpPort = FreePorts.Tcp(), httpsPort = FreePorts.Tcp();
+        await using var staging = await PebbleServer.StartAsync(httpPort, httpsPort);
+        await using var production = await PebbleServer.StartAsync(httpPort, httpsPort);
+        var storage = TestCertificates.TempDir();
+        await using var edge = await TestEdge.StartAsync(EdgeYaml(httpPort, httpsPort, staging, storage, "http-01", "switch.pebble.test"));
+        using var stagingRoot = await staging.IssuingRootAsync();
+        var first = await WaitForPebbleCertificateAsync(edge, staging, "switch.pebble.test");
+
+        // A 90-day certificate from the first CA is nowhere near renewal: only the switch can replace it.
+        await edge.RewriteAsync(EdgeYaml(httpPort, httpsPort, production, storage, "http-01", "switch.pebble.test"));
+        var second = await WaitForPebbleCertificateAsync(edge, production, "switch.pebble.test", c => c.Issuer != first.Issuer);
+
+        using var productionRoot = await production.IssuingRootAsync();
+        using var client = TlsClient.Create(httpsPort, productionRoot);
+        using var response = await client.GetAsync($"https://switch.pebble.test:{httpsPort}/");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // no route; the handshake trusted only the new CA's root
+        Assert.NotEqual(first.Thumbprint, second.Thumbprint);
+        // Each CA keeps its own account and certificates under the storage folder.
+        Assert.Equal(2, Directory.GetFiles(storage, "account.key", SearchOption.AllDirectories).Length);
+    }
+
     [SkippableFact]
     public async Task Issue_TlsAlpn01_CertificateServed()
     {

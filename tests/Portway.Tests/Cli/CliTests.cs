@@ -35,6 +35,36 @@ public sealed class CliTests
         Assert.DoesNotContain("listening on", stdout);
     }
 
+    /// <summary>
+    /// Port 80 without root or CAP_NET_BIND_SERVICE (portway started by hand, or in a container):
+    /// one sentence naming the listener and the ways out, exit 1, no stack trace. As root the
+    /// capability is dropped from the bounding set (setpriv), so root's file access stays.
+    /// </summary>
+    [SkippableFact]
+    public async Task Serve_PrivilegedPortWithoutCapability_SaysHowToGrantItNoStackTrace()
+    {
+        Skip.If(int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim()) <= 80,
+            "net.ipv4.ip_unprivileged_port_start allows port 80 to everyone here");
+        var info = new System.Diagnostics.ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Environment.IsPrivilegedProcess)
+        {
+            info.FileName = Tools.Require("setpriv", "util-linux");
+            foreach (var a in new[] { "--bounding-set", "-net_bind_service", "--inh-caps", "-net_bind_service", "dotnet" }) info.ArgumentList.Add(a);
+        }
+        else info.FileName = "dotnet";
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "portway.dll"), "proxy", "--from", "http://127.0.0.1:80", "--to", "http://127.0.0.1:9", "--admin", "false" })
+            info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("cannot listen on http://127.0.0.1:80: permission denied", stderr);
+        Assert.Contains("CAP_NET_BIND_SERVICE", stderr);
+        Assert.DoesNotContain("   at ", stderr + await stdout);
+    }
+
     [Fact]
     public async Task Version_PrintsVersion()
     {
