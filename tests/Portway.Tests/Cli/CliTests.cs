@@ -45,15 +45,16 @@ public sealed class CliTests
     {
         Skip.If(int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim()) <= 80,
             "net.ipv4.ip_unprivileged_port_start allows port 80 to everyone here");
-        var info = new System.Diagnostics.ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = PortwayProcess.Command();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
         if (Environment.IsPrivilegedProcess)
         {
+            info.ArgumentList.Insert(0, info.FileName);
+            foreach (var a in new[] { "--bounding-set", "-net_bind_service", "--inh-caps", "-net_bind_service" }.Reverse()) info.ArgumentList.Insert(0, a);
             info.FileName = Tools.Require("setpriv", "util-linux");
-            foreach (var a in new[] { "--bounding-set", "-net_bind_service", "--inh-caps", "-net_bind_service", "dotnet" }) info.ArgumentList.Add(a);
         }
-        else info.FileName = "dotnet";
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "portway.dll"), "proxy", "--from", "http://127.0.0.1:80", "--to", "http://127.0.0.1:9", "--admin", "false" })
-            info.ArgumentList.Add(a);
+        foreach (var a in new[] { "proxy", "--from", "http://127.0.0.1:80", "--to", "http://127.0.0.1:9", "--admin", "false" }) info.ArgumentList.Add(a);
         using var process = System.Diagnostics.Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();

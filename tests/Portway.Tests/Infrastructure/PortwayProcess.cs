@@ -30,13 +30,10 @@ internal sealed class PortwayProcess : IAsyncDisposable
     /// <summary>Starts with the test host's environment changed by <paramref name="environment"/>: a null value removes the variable.</summary>
     public static PortwayProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "portway.dll"));
+        var info = Command();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (name, value) in environment)
         {
@@ -44,6 +41,18 @@ internal sealed class PortwayProcess : IAsyncDisposable
             else info.Environment[name] = value;
         }
         return new PortwayProcess(Process.Start(info)!);
+    }
+
+    /// <summary>
+    /// How to start portway: the build beside the tests (`dotnet portway.dll`), or the binary that
+    /// PORTWAY_TEST_BINARY names, so .ci/native-suite runs these same tests against the Native AOT build.
+    /// </summary>
+    public static ProcessStartInfo Command()
+    {
+        if (Environment.GetEnvironmentVariable("PORTWAY_TEST_BINARY") is { Length: > 0 } binary) return new ProcessStartInfo(binary);
+        var info = new ProcessStartInfo("dotnet");
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "portway.dll"));
+        return info;
     }
 
     /// <summary>Runs to completion and returns the exit code.</summary>
