@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 using Portway.Edge.LoadBalancing;
 using Portway.Edge.Routing;
 using Yarp.ReverseProxy.Forwarder;
@@ -57,6 +58,6 @@ internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdate
 
     private sealed record Threshold(int Value);
 
-    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} ejected after {Count} failed requests in a row; it gets traffic again in {Period}")]
+    [LoggerMessage(EventId = EventIds.HealthConsecutiveFailuresEjected, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} ejected after {Count} failed requests in a row; it gets traffic again in {Period}")]
     private partial void LogEjected(string cluster, string address, int count, TimeSpan period);
 }

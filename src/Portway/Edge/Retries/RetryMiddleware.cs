@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Portway.Diagnostics;
 using Portway.Edge.Health;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -176,9 +177,9 @@ internal sealed partial class RetryMiddleware
         foreach (var (name, value) in snapshot) headers[name] = value;
     }
 
-    [LoggerMessage(EventId = 340, Level = LogLevel.Debug, Message = "Cluster '{Cluster}': {Address}: {Reason}; attempt {Attempt} of {Attempts} goes to another destination")]
+    [LoggerMessage(EventId = EventIds.RetryAttempt, Level = LogLevel.Debug, Message = "Cluster '{Cluster}': {Address}: {Reason}; attempt {Attempt} of {Attempts} goes to another destination")]
     private partial void LogRetrying(string cluster, string address, string reason, int attempt, int attempts);
 
-    [LoggerMessage(EventId = 341, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': retry budget exhausted (retries may add {Percent}% of recent requests); failed connections are answered with errors instead of retried until the rate drops")]
+    [LoggerMessage(EventId = EventIds.RetryBudgetExhausted, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': retry budget exhausted (retries may add {Percent}% of recent requests); failed connections are answered with errors instead of retried until the rate drops")]
     private partial void LogBudgetExhausted(string cluster, double percent);
 }
