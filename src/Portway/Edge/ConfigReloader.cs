@@ -91,7 +91,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
         {
             var current = state.Current;
             if (current.Equals(next)) return;
-            if (!current.Listeners.SequenceEqual(next.Listeners) || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog || current.Cache != next.Cache)
+            if (current.Listeners != next.Listeners || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog || current.Cache != next.Cache)
                 LogNeedsRestart(next.Source);
             try
             {

@@ -77,7 +77,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
             if (eab is not null)
             {
                 w.WritePropertyName("externalAccountBinding");
-                w.WriteRawValue(AcmeJws.ExternalAccountBinding(accountKey, eab.KeyId, eab.HmacKey, directory.NewAccount));
+                w.WriteRawValue(AcmeJws.ExternalAccountBinding(accountKey, eab.KeyId, eab.HmacKey.Span, directory.NewAccount));
             }
             w.WriteEndObject();
         }
