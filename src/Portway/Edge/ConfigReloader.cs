@@ -4,6 +4,7 @@ using Portway.Configuration;
 using Portway.Diagnostics;
 using Portway.Edge.Metrics;
 using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge;
 
@@ -95,7 +96,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
                 LogNeedsRestart(next.Source);
             try
             {
-                proxyConfig.Update(next);
+                proxyConfig.Update(ProxyConfigMapper.Map(next, proxyConfig.Settings));
             }
             catch (Exception e)
             {

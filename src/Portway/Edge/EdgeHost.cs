@@ -20,6 +20,7 @@ using Portway.Edge.LoadBalancing;
 using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Portway.Edge.Tls;
 using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
@@ -45,7 +46,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.WebHost.ConfigureKestrel(k => ConfigureKestrel(k, config));
 
-        var proxyConfig = new PortwayProxyConfigProvider(config);
+        var proxyConfig = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(config, previous: null));
         builder.Services.AddSingleton(State);
         builder.Services.AddSingleton(proxyConfig);
         builder.Services.AddSingleton(config.AccessLog);

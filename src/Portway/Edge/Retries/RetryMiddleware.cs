@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Portway.Diagnostics;
 using Portway.Edge.Health;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -37,13 +38,14 @@ internal sealed partial class RetryMiddleware
     private readonly RetryMetrics _metrics;
     private readonly DestinationOutages _outages;
     private readonly ILogger<RetryMiddleware> _logger;
-    private readonly ConditionalWeakTable<ClusterModel, RetrySettings> _settings = new();
+    private readonly PortwayProxyConfigProvider _config;
     private readonly ConditionalWeakTable<ClusterState, RetryBudget> _budgets = new();
     private readonly ConditionalWeakTable<ClusterState, RetryBudget>.CreateValueCallback _newBudget;
 
-    public RetryMiddleware(RequestDelegate next, TimeProvider time, RetryMetrics metrics, DestinationOutages outages, ILogger<RetryMiddleware> logger)
+    public RetryMiddleware(RequestDelegate next, TimeProvider time, RetryMetrics metrics, DestinationOutages outages, PortwayProxyConfigProvider config, ILogger<RetryMiddleware> logger)
     {
         _next = next;
+        _config = config;
         _metrics = metrics;
         _outages = outages;
         _logger = logger;
@@ -55,7 +57,7 @@ internal sealed partial class RetryMiddleware
         var proxy = context.GetReverseProxyFeature();
         var cluster = proxy.Route.Cluster;
         if (cluster is null) return _next(context);
-        var settings = _settings.GetValue(cluster.Model, RetrySettings.From);
+        var settings = _config.Settings.Cluster(cluster.ClusterId).Retries;
         var budget = _budgets.GetValue(cluster, _newBudget);
         budget.Deposit();
         var idempotent = IsIdempotent(context.Request.Method);
