@@ -12,6 +12,7 @@ using OpenTelemetry.Metrics;
 using Portway.Configuration;
 using Portway.Edge.Access;
 using Portway.Edge.AccessLog;
+using Portway.Edge.Acme;
 using Portway.Edge.Caching;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Forwarding;
@@ -57,6 +58,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddPortwayTls();
+        builder.Services.AddPortwayAcme();
         // routes[].timeout maps to YARP's RouteConfig.Timeout, which ASP.NET Core's request-timeouts
         // middleware enforces; without it YARP answers every request on such a route with a 500.
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = null);

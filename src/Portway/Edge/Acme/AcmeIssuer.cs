@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
 using Portway.Edge.Acme.Dns01;
+using Portway.Edge.Tls;
 
 namespace Portway.Edge.Acme;
 

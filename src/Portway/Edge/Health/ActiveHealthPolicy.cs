@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Portway.Edge.Routing;
 using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
-using Portway.Edge.Tunnels;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 

@@ -9,7 +9,7 @@ namespace Portway.Edge.Settings;
 /// <see cref="PortwayProxyConfigProvider"/>, so the two never come from different reloads' builds.
 /// YARP metadata keeps only what YARP itself acts on: the connect timeout and upstream TLS, because
 /// YARP creates a cluster's HTTP client again only when it sees the cluster's config change
-/// (<c>Forwarding/PortwayHttpClientFactory</c>), and the tunnel markers of <c>Tunnels/TunnelMetadata</c>.
+/// (<c>Forwarding/PortwayHttpClientFactory</c>), and the tunnel markers of <see cref="TunnelMetadata"/>.
 /// </summary>
 internal sealed class ProxySnapshot : IProxyConfig
 {

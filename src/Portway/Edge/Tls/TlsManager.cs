@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
-using Portway.Edge.Acme;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge.Tls;
 

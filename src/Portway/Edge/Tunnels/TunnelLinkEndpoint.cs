@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Portway.Diagnostics;
+using Portway.Edge.Settings;
 using Portway.Protocol;
 using Yarp.ReverseProxy;
 
