@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portway.Configuration;
 using Portway.Edge.Forwarding;
 using Portway.Edge.Routing;
 using Portway.Edge.Settings;
+using Portway.Tests.Infrastructure;
 using Xunit;
 
 namespace Portway.Tests.Edge;
@@ -97,5 +99,21 @@ public sealed class EdgeSettingsTests
         var after = Assert.IsType<ProxySnapshot>(provider.GetConfig());
         Assert.Same(after.Settings, provider.Settings);
         Assert.Equal(5, provider.Settings.Cluster("app").Retries.Attempts);
+    }
+
+    /// <summary>YARP sees no change when only a Portway setting changes; the reload still puts it in force.</summary>
+    [Fact]
+    public async Task Reload_OnlyRetriesChanged_NewSettingsInForceAndRequestsServed()
+    {
+        await using var origin = await TestOrigin.StartAsync("a");
+        string Yaml(int attempts) => TestEdge.OneRoute(origin.Url) + $"\n    retries: {{ attempts: {attempts} }}";
+        await using var edge = await TestEdge.StartAsync(Yaml(3));
+        var provider = edge.Host.Services.GetRequiredService<PortwayProxyConfigProvider>();
+        Assert.Equal(3, provider.Settings.Cluster("app").Retries.Attempts);
+
+        await edge.RewriteAsync(Yaml(4));
+
+        await Wait.UntilAsync(() => provider.Settings.Cluster("app").Retries.Attempts == 4, because: "the reload applied");
+        Assert.Equal("a", await edge.Client.GetStringAsync("/"));
     }
 }
