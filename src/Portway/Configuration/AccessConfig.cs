@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 
 namespace Portway.Configuration;
@@ -9,25 +8,16 @@ namespace Portway.Configuration;
 /// </summary>
 internal sealed record AccessConfig
 {
-    public ImmutableArray<IPNetwork> Allow { get; init; } = [];
-    public ImmutableArray<IPNetwork> Deny { get; init; } = [];
+    public EquatableArray<IPNetwork> Allow { get; init; } = [];
+    public EquatableArray<IPNetwork> Deny { get; init; } = [];
     public RateLimitConfig? RateLimit { get; init; }
     public BasicAuthConfig? BasicAuth { get; init; }
-
-    public bool Equals(AccessConfig? o) =>
-        o is not null && Allow.SequenceEqual(o.Allow) && Deny.SequenceEqual(o.Deny) && RateLimit == o.RateLimit && BasicAuth == o.BasicAuth;
-
-    public override int GetHashCode() => HashCode.Combine(Allow.Length, Deny.Length, RateLimit, BasicAuth);
 }
 
 /// <summary>A token bucket per key: <c>Requests</c> per <c>Per</c>, bursting up to <c>Burst</c> extra.</summary>
 internal sealed record RateLimitConfig(int Requests, TimeSpan Per, int Burst, string Key);
 
 /// <summary>Users with SHA-256 password hashes (hex), never plain text in the file.</summary>
-internal sealed record BasicAuthConfig(string Realm, ImmutableArray<BasicAuthUser> Users)
-{
-    public bool Equals(BasicAuthConfig? o) => o is not null && Realm == o.Realm && Users.SequenceEqual(o.Users);
-    public override int GetHashCode() => HashCode.Combine(Realm, Users.Length);
-}
+internal sealed record BasicAuthConfig(string Realm, EquatableArray<BasicAuthUser> Users);
 
 internal sealed record BasicAuthUser(string Name, string PasswordSha256);

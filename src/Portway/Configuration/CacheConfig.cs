@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 
 namespace Portway.Configuration;
 
@@ -24,12 +23,5 @@ internal sealed record CacheConfig
     /// <summary>How long concurrent misses wait for the one request that fills the entry: nginx's proxy_cache_lock_timeout (5s).</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Response headers whose values tag the object for purge by tag (Fastly's Surrogate-Key, Cloudflare's Cache-Tag).</summary>
-    public ImmutableArray<string> TagHeaders { get; init; } = ["Surrogate-Key", "Cache-Tag"];
-
-    public bool Equals(CacheConfig? o) =>
-        o is not null && MemoryBytes == o.MemoryBytes && MaxObjectBytes == o.MaxObjectBytes && DiskPath == o.DiskPath
-        && DiskBytes == o.DiskBytes && HeuristicFraction == o.HeuristicFraction && HeuristicMax == o.HeuristicMax
-        && CdnCacheControl == o.CdnCacheControl && LockTimeout == o.LockTimeout && TagHeaders.SequenceEqual(o.TagHeaders);
-
-    public override int GetHashCode() => HashCode.Combine(MemoryBytes, MaxObjectBytes, DiskPath);
+    public EquatableArray<string> TagHeaders { get; init; } = ["Surrogate-Key", "Cache-Tag"];
 }

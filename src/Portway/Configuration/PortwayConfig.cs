@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 
 namespace Portway.Configuration;
@@ -11,23 +10,16 @@ internal sealed record PortwayConfig
 {
     /// <summary>Where the config came from ("built-in defaults" when no file was given).</summary>
     public string Source { get; init; } = "built-in defaults";
-    public ImmutableArray<ListenerConfig> Listeners { get; init; } = [ListenerConfig.Default];
+    public EquatableArray<ListenerConfig> Listeners { get; init; } = [ListenerConfig.Default];
     public AdminConfig Admin { get; init; } = new();
-    public ImmutableArray<RouteConfig> Routes { get; init; } = [];
-    public ImmutableArray<ClusterConfig> Clusters { get; init; } = [];
+    public EquatableArray<RouteConfig> Routes { get; init; } = [];
+    public EquatableArray<ClusterConfig> Clusters { get; init; } = [];
     public ForwardedConfig Forwarded { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
     public AccessLogConfig AccessLog { get; init; } = new();
     public TunnelsConfig Tunnels { get; init; } = new();
     public TlsConfig Tls { get; init; } = new();
     public CacheConfig Cache { get; init; } = new();
-
-    public bool Equals(PortwayConfig? other) =>
-        other is not null && Source == other.Source && Listeners.SequenceEqual(other.Listeners) && Admin == other.Admin
-        && Routes.SequenceEqual(other.Routes) && Clusters.SequenceEqual(other.Clusters) && Forwarded == other.Forwarded
-        && Limits == other.Limits && AccessLog == other.AccessLog && Tunnels == other.Tunnels && Tls == other.Tls && Cache == other.Cache;
-
-    public override int GetHashCode() => HashCode.Combine(Source, Routes.Length, Clusters.Length);
 }
 
 /// <summary>
@@ -51,40 +43,25 @@ internal sealed record RouteConfig
 {
     public required string Id { get; init; }
     public required string ClusterId { get; init; }
-    public ImmutableArray<string> Hosts { get; init; } = [];
+    public EquatableArray<string> Hosts { get; init; } = [];
     /// <summary>A YARP path pattern, e.g. /api/{**rest}; a prefix is stored as prefix/{**catch-all}.</summary>
     public string? Path { get; init; }
-    public ImmutableArray<string> Methods { get; init; } = [];
-    public ImmutableArray<HeaderMatchConfig> Headers { get; init; } = [];
-    public ImmutableArray<QueryMatchConfig> Query { get; init; } = [];
+    public EquatableArray<string> Methods { get; init; } = [];
+    public EquatableArray<HeaderMatchConfig> Headers { get; init; } = [];
+    public EquatableArray<QueryMatchConfig> Query { get; init; } = [];
     public int? Order { get; init; }
     public TimeSpan? Timeout { get; init; }
-    public ImmutableArray<TransformConfig> Transforms { get; init; } = [];
+    public EquatableArray<TransformConfig> Transforms { get; init; } = [];
     /// <summary>Responses on this route go through the shared cache (docs/caching.md).</summary>
     public bool Cache { get; init; }
     /// <summary>Address rules, rate limit and basic auth for this route (see docs/access.md).</summary>
     public AccessConfig? Access { get; init; }
-
-    public bool Equals(RouteConfig? o) =>
-        o is not null && Id == o.Id && ClusterId == o.ClusterId && Hosts.SequenceEqual(o.Hosts) && Path == o.Path
-        && Methods.SequenceEqual(o.Methods) && Headers.SequenceEqual(o.Headers) && Query.SequenceEqual(o.Query)
-        && Order == o.Order && Timeout == o.Timeout && Transforms.SequenceEqual(o.Transforms) && Cache == o.Cache && Access == o.Access;
-
-    public override int GetHashCode() => HashCode.Combine(Id, ClusterId, Path);
 }
 
 /// <summary>Mode is one of exact, prefix, contains, exists, not_exists (YARP's header match modes).</summary>
-internal sealed record HeaderMatchConfig(string Name, ImmutableArray<string> Values, string Mode)
-{
-    public bool Equals(HeaderMatchConfig? o) => o is not null && Name == o.Name && Mode == o.Mode && Values.SequenceEqual(o.Values);
-    public override int GetHashCode() => HashCode.Combine(Name, Mode);
-}
+internal sealed record HeaderMatchConfig(string Name, EquatableArray<string> Values, string Mode);
 
-internal sealed record QueryMatchConfig(string Name, ImmutableArray<string> Values, string Mode)
-{
-    public bool Equals(QueryMatchConfig? o) => o is not null && Name == o.Name && Mode == o.Mode && Values.SequenceEqual(o.Values);
-    public override int GetHashCode() => HashCode.Combine(Name, Mode);
-}
+internal sealed record QueryMatchConfig(string Name, EquatableArray<string> Values, string Mode);
 
 /// <summary>A request/response transform: kind is request_header_set, request_header_remove, response_header_set, response_header_remove, path_remove_prefix, path_set.</summary>
 internal sealed record TransformConfig(string Kind, string Name, string? Value);
@@ -92,7 +69,7 @@ internal sealed record TransformConfig(string Kind, string Name, string? Value);
 internal sealed record ClusterConfig
 {
     public required string Id { get; init; }
-    public ImmutableArray<DestinationConfig> Destinations { get; init; } = [];
+    public EquatableArray<DestinationConfig> Destinations { get; init; } = [];
     /// <summary>One of <see cref="LoadBalancingNames.All"/>.</summary>
     public string LoadBalancing { get; init; } = LoadBalancingNames.RoundRobin;
     /// <summary>For consistent_hash: client_ip, header:NAME or cookie:NAME.</summary>
@@ -105,14 +82,6 @@ internal sealed record ClusterConfig
     public RetryConfig Retries { get; init; } = new();
     public bool Http2ToDestinations { get; init; }
     public UpstreamTlsConfig? Tls { get; init; }
-
-    public bool Equals(ClusterConfig? o) =>
-        o is not null && Id == o.Id && Destinations.SequenceEqual(o.Destinations) && LoadBalancing == o.LoadBalancing
-        && HashOn == o.HashOn && ActiveHealth == o.ActiveHealth && PassiveHealth == o.PassiveHealth
-        && ConnectTimeout == o.ConnectTimeout && ResponseTimeout == o.ResponseTimeout && Retries == o.Retries
-        && Http2ToDestinations == o.Http2ToDestinations && Tls == o.Tls;
-
-    public override int GetHashCode() => HashCode.Combine(Id, Destinations.Length);
 }
 
 /// <summary>A server (<paramref name="Url"/>), or the agents holding a tunnel name (<paramref name="Tunnel"/>, Url null).</summary>
@@ -152,19 +121,13 @@ internal sealed record RetryConfig
 
 internal sealed record ForwardedConfig
 {
-    public ImmutableArray<IPNetwork> TrustedProxies { get; init; } = [];
+    public EquatableArray<IPNetwork> TrustedProxies { get; init; } = [];
     /// <summary>Add X-Forwarded-For/-Proto/-Host (default on, as nginx configs nearly always do).</summary>
     public bool XForwarded { get; init; } = true;
     /// <summary>Add RFC 7239 Forwarded (default on).</summary>
     public bool Forwarded { get; init; } = true;
     /// <summary>Request id header; generated when absent, passed to destinations and returned.</summary>
     public string RequestIdHeader { get; init; } = "X-Request-Id";
-
-    public bool Equals(ForwardedConfig? o) =>
-        o is not null && TrustedProxies.SequenceEqual(o.TrustedProxies) && XForwarded == o.XForwarded
-        && Forwarded == o.Forwarded && RequestIdHeader == o.RequestIdHeader;
-
-    public override int GetHashCode() => HashCode.Combine(XForwarded, Forwarded, RequestIdHeader);
 }
 
 /// <summary>Limits on what a client may send. Defaults follow nginx where it has one.</summary>
@@ -198,18 +161,12 @@ internal sealed record TunnelsConfig
 {
     public bool Enabled { get; init; } = true;
     /// <summary>Public names are NAME.DOMAIN. *.localhost resolves to loopback everywhere, so the default works on one machine.</summary>
-    public ImmutableArray<string> Domains { get; init; } = ["localhost"];
-    public ImmutableArray<TunnelTokenConfig> Tokens { get; init; } = [];
+    public EquatableArray<string> Domains { get; init; } = ["localhost"];
+    public EquatableArray<TunnelTokenConfig> Tokens { get; init; } = [];
     /// <summary>How long a disconnected agent's names stay reserved for it.</summary>
     public TimeSpan ReconnectGrace { get; init; } = TimeSpan.FromSeconds(60);
     public int TcpPortMin { get; init; } = 20000;
     public int TcpPortMax { get; init; } = 20999;
-
-    public bool Equals(TunnelsConfig? o) =>
-        o is not null && Enabled == o.Enabled && Domains.SequenceEqual(o.Domains) && Tokens.SequenceEqual(o.Tokens)
-        && ReconnectGrace == o.ReconnectGrace && TcpPortMin == o.TcpPortMin && TcpPortMax == o.TcpPortMax;
-
-    public override int GetHashCode() => HashCode.Combine(Enabled, Domains.Length, Tokens.Length);
 }
 
 /// <summary>A token, stored as its SHA-256 (hex), and what it may claim.</summary>
@@ -217,20 +174,13 @@ internal sealed record TunnelTokenConfig
 {
     public required string Name { get; init; }
     public required string Sha256 { get; init; }
-    public ImmutableArray<string> ReservedNames { get; init; } = [];
-    public ImmutableArray<string> AllowedPatterns { get; init; } = [];
+    public EquatableArray<string> ReservedNames { get; init; } = [];
+    public EquatableArray<string> AllowedPatterns { get; init; } = [];
     public int MaxTunnels { get; init; } = 10;
     public bool AllowPooling { get; init; }
     public bool AllowTcp { get; init; } = true;
     /// <summary>Redirect http → https (308) for this token's names once a certificate covers them, like sites.</summary>
     public bool HttpsRedirect { get; init; } = true;
-
-    public bool Equals(TunnelTokenConfig? o) =>
-        o is not null && Name == o.Name && Sha256 == o.Sha256 && ReservedNames.SequenceEqual(o.ReservedNames)
-        && AllowedPatterns.SequenceEqual(o.AllowedPatterns) && MaxTunnels == o.MaxTunnels
-        && AllowPooling == o.AllowPooling && AllowTcp == o.AllowTcp && HttpsRedirect == o.HttpsRedirect;
-
-    public override int GetHashCode() => HashCode.Combine(Name, Sha256);
 }
 
 internal static class LoadBalancingNames

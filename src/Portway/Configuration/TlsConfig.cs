@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Security.Authentication;
 
 namespace Portway.Configuration;
@@ -9,19 +8,13 @@ namespace Portway.Configuration;
 /// </summary>
 internal sealed record TlsConfig
 {
-    public ImmutableArray<TlsSiteConfig> Sites { get; init; } = [];
+    public EquatableArray<TlsSiteConfig> Sites { get; init; } = [];
     public AcmeConfig Acme { get; init; } = new();
     /// <summary>Lowest protocol offered. TLS 1.2 (Mozilla's "intermediate" profile); 1.3 for "modern".</summary>
     public SslProtocols MinVersion { get; init; } = SslProtocols.Tls12;
-    public ImmutableArray<ClientAuthConfig> ClientAuth { get; init; } = [];
+    public EquatableArray<ClientAuthConfig> ClientAuth { get; init; } = [];
     /// <summary>"system" (the platform's list; keeps OpenSSL's per-certificate context cache and session resumption) or "mozilla_intermediate" (exactly that list).</summary>
     public string Ciphers { get; init; } = "system";
-
-    public bool Equals(TlsConfig? o) =>
-        o is not null && Sites.SequenceEqual(o.Sites) && Acme == o.Acme && MinVersion == o.MinVersion && ClientAuth.SequenceEqual(o.ClientAuth)
-        && Ciphers == o.Ciphers;
-
-    public override int GetHashCode() => HashCode.Combine(Sites.Length, Acme, MinVersion);
 }
 
 /// <summary>Where a site's certificate comes from.</summary>
@@ -40,7 +33,7 @@ internal enum CertificateSource
 /// </summary>
 internal sealed record TlsSiteConfig
 {
-    public ImmutableArray<string> Hosts { get; init; } = [];
+    public EquatableArray<string> Hosts { get; init; } = [];
     public bool Default { get; init; }
     public CertificateSource Source { get; init; }
     public string? CertFile { get; init; }
@@ -50,23 +43,20 @@ internal sealed record TlsSiteConfig
     /// <summary>308 from http:// to https:// for these hosts (default on; /.well-known/acme-challenge/ is always exempt).</summary>
     public bool RedirectHttp { get; init; } = true;
     /// <summary>Strict-Transport-Security max-age; null = no header. Off by default because HSTS is sticky in browsers.</summary>
-    public TimeSpan? HstsMaxAge { get; init; }
-    public bool HstsIncludeSubdomains { get; init; }
+    public TimeSpan? HstsMaxAge { get; init { field = value; HstsHeader = Hsts(value, HstsIncludeSubdomains); } }
+    public bool HstsIncludeSubdomains { get; init { field = value; HstsHeader = Hsts(HstsMaxAge, value); } }
     /// <summary>ACME sites: the one challenge type used for this site instead of acme.challenges; "dns-01" for wildcards.</summary>
     public string? Challenge { get; init; }
 
-    private string? _hstsHeader;
+    /// <summary>
+    /// The Strict-Transport-Security value, built once per site rather than per response. Set by the
+    /// two init accessors above (object initializers and <c>with</c> both run them), so it always
+    /// follows them and the generated Equals, which compares it too, stays a comparison of the config.
+    /// </summary>
+    public string? HstsHeader { get; private set; }
 
-    /// <summary>The Strict-Transport-Security value, built once per site rather than per response.</summary>
-    public string? HstsHeader => HstsMaxAge is not { } age ? null
-        : _hstsHeader ??= $"max-age={(long)age.TotalSeconds}{(HstsIncludeSubdomains ? "; includeSubDomains" : "")}";
-
-    public bool Equals(TlsSiteConfig? o) =>
-        o is not null && Hosts.SequenceEqual(o.Hosts) && Default == o.Default && Source == o.Source && CertFile == o.CertFile
-        && KeyFile == o.KeyFile && Pkcs12File == o.Pkcs12File && Password == o.Password && RedirectHttp == o.RedirectHttp
-        && HstsMaxAge == o.HstsMaxAge && HstsIncludeSubdomains == o.HstsIncludeSubdomains && Challenge == o.Challenge;
-
-    public override int GetHashCode() => HashCode.Combine(Hosts.Length, Source, CertFile, Pkcs12File);
+    private static string? Hsts(TimeSpan? maxAge, bool includeSubdomains) => maxAge is not { } age ? null
+        : $"max-age={(long)age.TotalSeconds}{(includeSubdomains ? "; includeSubDomains" : "")}";
 
     /// <summary>What to name in an error: the hosts, or "the default certificate".</summary>
     public string Label => Hosts.IsEmpty ? "the default certificate" : string.Join(", ", Hosts);
@@ -87,7 +77,7 @@ internal sealed record AcmeConfig
     /// <summary>PEM file of roots to trust for the CA's own HTTPS (a private CA, Pebble); null = the system's roots.</summary>
     public string? CaRoot { get; init; }
     /// <summary>Challenge types in order of preference. tls-alpn-01 first: it needs only the https port. dns-01 only when listed (or per site).</summary>
-    public ImmutableArray<string> Challenges { get; init; } = ["tls-alpn-01", "http-01"];
+    public EquatableArray<string> Challenges { get; init; } = ["tls-alpn-01", "http-01"];
     /// <summary>"ecdsa_p256" (default: smaller, faster handshakes) or "rsa_2048" (for very old clients).</summary>
     public string KeyType { get; init; } = "ecdsa_p256";
     /// <summary>Certificates and the account key; keys are written 0600.</summary>
@@ -114,14 +104,6 @@ internal sealed record AcmeConfig
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>How dns-01 answers are published (tls.acme.dns); null = dns-01 is not available.</summary>
     public DnsChallengeConfig? Dns { get; init; }
-
-    public bool Equals(AcmeConfig? o) =>
-        o is not null && Directory == o.Directory && Email == o.Email && Eab == o.Eab && AgreeTos == o.AgreeTos && CaRoot == o.CaRoot
-        && Challenges.SequenceEqual(o.Challenges) && KeyType == o.KeyType && Storage == o.Storage && Tunnels == o.Tunnels
-        && TunnelsWildcard == o.TunnelsWildcard && TunnelOrdersPerHour == o.TunnelOrdersPerHour && RenewAt.Equals(o.RenewAt) && RetryMin == o.RetryMin && RetryMax == o.RetryMax && PollInterval == o.PollInterval
-        && Dns == o.Dns;
-
-    public override int GetHashCode() => HashCode.Combine(Directory, Email, Storage);
 
     private static string DefaultStorage()
     {

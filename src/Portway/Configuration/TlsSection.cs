@@ -213,7 +213,7 @@ internal static class TlsSection
     public static PortwayConfig WithTunnelWildcards(PortwayConfig config)
     {
         if (!config.Tls.Acme.TunnelsWildcard || config.Tls.Acme.Dns is null) return config;
-        var sites = config.Tls.Sites.ToBuilder();
+        var sites = config.Tls.Sites.Items.ToBuilder();
         foreach (var domain in config.Tunnels.Domains)
         {
             var wildcard = "*." + domain;

@@ -1,8 +1,10 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 using Portway.Edge.Metrics;
 using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge;
 
@@ -90,11 +92,11 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
         {
             var current = state.Current;
             if (current.Equals(next)) return;
-            if (!current.Listeners.SequenceEqual(next.Listeners) || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog || current.Cache != next.Cache)
+            if (current.Listeners != next.Listeners || current.Admin != next.Admin || current.Limits != next.Limits || current.AccessLog != next.AccessLog || current.Cache != next.Cache)
                 LogNeedsRestart(next.Source);
             try
             {
-                proxyConfig.Update(next);
+                proxyConfig.Update(ProxyConfigMapper.Map(next, proxyConfig.Settings));
             }
             catch (Exception e)
             {
@@ -115,12 +117,12 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
         _timer?.Dispose();
     }
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Reloaded {Path}: {Routes} routes, {Clusters} clusters")]
+    [LoggerMessage(EventId = EventIds.ConfigReloaded, Level = LogLevel.Information, Message = "Reloaded {Path}: {Routes} routes, {Clusters} clusters")]
     private partial void LogReloaded(string path, int routes, int clusters);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Kept the running config: {Path} has {Count} error(s):\n{Errors}")]
+    [LoggerMessage(EventId = EventIds.ConfigReloadRejected, Level = LogLevel.Error, Message = "Kept the running config: {Path} has {Count} error(s):\n{Errors}")]
     private partial void LogReloadRejected(string path, int count, string errors);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Path}: changes to listeners, admin, limits, access_log or cache take effect after a restart; routes and clusters were applied now")]
+    [LoggerMessage(EventId = EventIds.ConfigNeedsRestart, Level = LogLevel.Warning, Message = "{Path}: changes to listeners, admin, limits, access_log or cache take effect after a restart; routes and clusters were applied now")]
     private partial void LogNeedsRestart(string path);
 }

@@ -12,6 +12,7 @@ using OpenTelemetry.Metrics;
 using Portway.Configuration;
 using Portway.Edge.Access;
 using Portway.Edge.AccessLog;
+using Portway.Edge.Acme;
 using Portway.Edge.Caching;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Forwarding;
@@ -20,6 +21,7 @@ using Portway.Edge.LoadBalancing;
 using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Portway.Edge.Tls;
 using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
@@ -45,7 +47,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.WebHost.ConfigureKestrel(k => ConfigureKestrel(k, config));
 
-        var proxyConfig = new PortwayProxyConfigProvider(config);
+        var proxyConfig = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(config, previous: null));
         builder.Services.AddSingleton(State);
         builder.Services.AddSingleton(proxyConfig);
         builder.Services.AddSingleton(config.AccessLog);
@@ -56,6 +58,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddPortwayTls();
+        builder.Services.AddPortwayAcme();
         // routes[].timeout maps to YARP's RouteConfig.Timeout, which ASP.NET Core's request-timeouts
         // middleware enforces; without it YARP answers every request on such a route with a 500.
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = null);

@@ -120,7 +120,9 @@ public sealed class AcmeEabPebbleTests(ITestOutputHelper output)
 
         var problem = await WaitForProblemAsync(edge, pebble, "noeab.pebble.test", "externalAccountRequired");
         Assert.Contains("the CA requires External Account Binding: set tls.acme.eab.kid and tls.acme.eab.hmac_key", problem, StringComparison.Ordinal);
-        Assert.Contains(logs.AtLeast(LogLevel.Error), l => l.Contains("set tls.acme.eab.kid", StringComparison.Ordinal));
+        // The problem is published just before the line is logged: wait for the line too.
+        await Wait.UntilAsync(() => logs.AtLeast(LogLevel.Error).Any(l => l.Contains("set tls.acme.eab.kid", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the error logged");
 
         // Doing what the error says, in the running edge: the next attempt registers with the binding.
         await edge.RewriteAsync(EdgeYaml(httpPort, httpsPort, pebble, storage, "noeab.pebble.test", Eab(kid, hmacKey)));
@@ -142,7 +144,9 @@ public sealed class AcmeEabPebbleTests(ITestOutputHelper output)
 
         var problem = await WaitForProblemAsync(edge, pebble, "wrong.pebble.test", "refused the External Account Binding");
         Assert.Contains($"(kid {kid})", problem, StringComparison.Ordinal);
-        Assert.Contains(logs.AtLeast(LogLevel.Error), l => l.Contains("refused the External Account Binding", StringComparison.Ordinal));
+        // The problem is published just before the line is logged: wait for the line too.
+        await Wait.UntilAsync(() => logs.AtLeast(LogLevel.Error).Any(l => l.Contains("refused the External Account Binding", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the error logged");
         AssertSecretNeverShown(logs, problem, wrongKey);
         AssertSecretNeverShown(logs, problem, rightKey);
         Assert.Empty(Directory.GetFiles(storage, "account.url", SearchOption.AllDirectories));

@@ -36,7 +36,7 @@ public sealed class AcmeEabUnitTests
         var url = ConfigLoader.Parse(Yaml($"    eab:\n      kid: kid-1\n      hmac_key: {UrlKey}"), "p.yaml").Tls.Acme;
         var standard = ConfigLoader.Parse(Yaml($"    eab:\n      kid: kid-1\n      hmac_key: \"{StandardKey}\""), "p.yaml").Tls.Acme;
         Assert.Equal("kid-1", url.Eab!.KeyId);
-        Assert.Equal(KeyBytes, url.Eab.HmacKey.ToArray());
+        Assert.Equal(KeyBytes, url.Eab.HmacKey.Span.ToArray());
         Assert.Equal(url, standard); // value equality: a reload with the same binding is no change
         Assert.DoesNotContain(UrlKey, url.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(StandardKey.TrimEnd('='), url.ToString(), StringComparison.Ordinal);

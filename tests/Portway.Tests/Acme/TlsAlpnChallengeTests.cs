@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Portway.Edge.Acme;
+using Portway.Edge.Tls;
 using Portway.Tests.Tls;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portway.Edge.Health;
-using Portway.Edge.Routing;
+using Portway.Tests.Infrastructure;
 using Xunit;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
@@ -59,20 +59,15 @@ public sealed class ActiveHealthPolicyTests
     private static (ActiveHealthPolicy, ClusterState, DestinationState) Setup(int fall, int rise, int expectMin = 200, int expectMax = 399)
     {
         var destination = new DestinationState("d0", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:1/" }));
-        var config = new ClusterConfig
+        var config = new ClusterConfig { ClusterId = "app" };
+        var settings = TestSettings.Provider(new Portway.Configuration.ClusterConfig
         {
-            ClusterId = "app",
-            Metadata = new Dictionary<string, string>
-            {
-                [MetadataKeys.HealthExpectMin] = expectMin.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [MetadataKeys.HealthExpectMax] = expectMax.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [MetadataKeys.HealthUnhealthyAfter] = fall.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [MetadataKeys.HealthHealthyAfter] = rise.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
-        };
+            Id = "app",
+            ActiveHealth = new Portway.Configuration.ActiveHealthConfig { ExpectMin = expectMin, ExpectMax = expectMax, UnhealthyAfter = fall, HealthyAfter = rise },
+        });
         var cluster = new ClusterState("app", new ClusterModel(config, new HttpMessageInvoker(new HttpClientHandler())));
         var updater = new RecordingHealthUpdater();
-        return (new ActiveHealthPolicy(updater, new DestinationOutages(updater, TimeProvider.System, NullLogger<DestinationOutages>.Instance)), cluster, destination);
+        return (new ActiveHealthPolicy(updater, new DestinationOutages(updater, TimeProvider.System, NullLogger<DestinationOutages>.Instance), settings), cluster, destination);
     }
 
     private static void Probe(ActiveHealthPolicy policy, ClusterState cluster, DestinationState destination, int? status)

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portway.Edge.Health;
-using Portway.Edge.Routing;
+using Portway.Tests.Infrastructure;
 using Xunit;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -20,11 +20,15 @@ public sealed class ConsecutiveFailuresPolicyTests
 
     public ConsecutiveFailuresPolicyTests()
     {
-        _policy = new ConsecutiveFailuresPolicy(_updater, NullLogger<ConsecutiveFailuresPolicy>.Instance);
+        var settings = TestSettings.Provider(new Portway.Configuration.ClusterConfig
+        {
+            Id = "app",
+            PassiveHealth = new Portway.Configuration.PassiveHealthConfig { ConsecutiveFailures = 3 },
+        });
+        _policy = new ConsecutiveFailuresPolicy(_updater, settings, NullLogger<ConsecutiveFailuresPolicy>.Instance);
         var config = new ClusterConfig
         {
             ClusterId = "app",
-            Metadata = new Dictionary<string, string> { [MetadataKeys.PassiveConsecutiveFailures] = "3" },
             HealthCheck = new HealthCheckConfig { Passive = new PassiveHealthCheckConfig { Enabled = true, ReactivationPeriod = TimeSpan.FromSeconds(7) } },
         };
         _cluster = new ClusterState("app", new ClusterModel(config, new HttpMessageInvoker(new HttpClientHandler())));

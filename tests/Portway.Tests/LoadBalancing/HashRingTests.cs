@@ -1,6 +1,5 @@
-using System.Globalization;
 using Portway.Edge.LoadBalancing;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Xunit;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
@@ -25,7 +24,7 @@ public sealed class HashRingTests
     public void Find_ThreeEqualDestinations_EachOwnsAboutAThird()
     {
         var all = Destinations("a", "b", "c");
-        var ring = HashRing.Build(all);
+        var ring = HashRing.Build(all, ClusterSettings.Default);
 
         var shares = Owners(ring, all).GroupBy(d => d.DestinationId).ToDictionary(g => g.Key, g => g.Count());
 
@@ -38,8 +37,8 @@ public sealed class HashRingTests
     {
         var three = Destinations("a", "b", "c");
         var four = three.Append(Destination("d")).ToArray();
-        var before = Owners(HashRing.Build(three), three);
-        var after = Owners(HashRing.Build(four), four);
+        var before = Owners(HashRing.Build(three, ClusterSettings.Default), three);
+        var after = Owners(HashRing.Build(four, ClusterSettings.Default), four);
 
         var moved = 0;
         for (var i = 0; i < Keys; i++)
@@ -55,7 +54,7 @@ public sealed class HashRingTests
     public void Find_OneUnavailable_OnlyItsKeysMoveSpreadOverTheOthers()
     {
         var all = Destinations("a", "b", "c", "d");
-        var ring = HashRing.Build(all);
+        var ring = HashRing.Build(all, ClusterSettings.Default);
         var before = Owners(ring, all);
         var withoutB = all.Where(d => d.DestinationId != "b").ToArray();
         var after = Owners(ring, withoutB);
@@ -73,22 +72,24 @@ public sealed class HashRingTests
     [Fact]
     public void Build_WeightTwo_OwnsAboutTwiceTheKeys_WeightZeroNone()
     {
-        var all = new[] { Destination("a", 2), Destination("b", 1), Destination("c", 1), Destination("z", 0) };
-        var shares = Owners(HashRing.Build(all), all).GroupBy(d => d.DestinationId).ToDictionary(g => g.Key, g => g.Count());
+        var all = Destinations("a", "b", "c", "z");
+        var shares = Owners(HashRing.Build(all, Weights(("a", 2), ("b", 1), ("c", 1), ("z", 0))), all).GroupBy(d => d.DestinationId).ToDictionary(g => g.Key, g => g.Count());
 
         Assert.InRange(shares["a"], 4_200, 5_800);
         Assert.False(shares.ContainsKey("z"));
     }
 
     [Fact]
-    public void IsFor_SameDestinationsOtherOrder_TrueButNotAfterConfigChange()
+    public void IsFor_SameDestinationsOtherOrder_TrueButNotAfterConfigOrSettingsChange()
     {
         var all = Destinations("a", "b", "c");
-        var ring = HashRing.Build(all);
+        var ring = HashRing.Build(all, ClusterSettings.Default);
 
-        Assert.True(ring.IsFor([all[2], all[0], all[1]]));
-        Assert.False(ring.IsFor([all[0], all[1]]));
-        Assert.False(ring.IsFor([all[0], all[1], Destination("c")]));
+        Assert.True(ring.IsFor([all[2], all[0], all[1]], ClusterSettings.Default));
+        Assert.False(ring.IsFor([all[0], all[1]], ClusterSettings.Default));
+        Assert.False(ring.IsFor([all[0], all[1], Destination("c")], ClusterSettings.Default));
+        // New settings (a reload that changed the cluster, e.g. a weight): rebuilt.
+        Assert.False(ring.IsFor(all, Weights(("a", 1), ("b", 1), ("c", 1))));
     }
 
     private static DestinationState[] Owners(HashRing ring, IReadOnlyList<DestinationState> available)
@@ -100,10 +101,13 @@ public sealed class HashRingTests
 
     private static DestinationState[] Destinations(params string[] names) => names.Select(n => Destination(n)).ToArray();
 
-    private static DestinationState Destination(string name, int weight = 1) =>
-        new(name, new DestinationModel(new DestinationConfig
+    private static DestinationState Destination(string name) =>
+        new(name, new DestinationModel(new DestinationConfig { Address = $"http://{name}.internal:8080/" }));
+
+    private static ClusterSettings Weights(params (string Name, int Weight)[] destinations) =>
+        ClusterSettings.From(new Portway.Configuration.ClusterConfig
         {
-            Address = $"http://{name}.internal:8080/",
-            Metadata = new Dictionary<string, string> { [MetadataKeys.Weight] = weight.ToString(CultureInfo.InvariantCulture) },
-        }));
+            Id = "c",
+            Destinations = [.. destinations.Select(d => new Portway.Configuration.DestinationConfig(d.Name, new Uri($"http://{d.Name}.internal:8080/"), d.Weight))],
+        }, previous: null);
 }

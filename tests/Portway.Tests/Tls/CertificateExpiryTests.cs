@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Portway.Configuration;
 using Portway.Edge;
 using Portway.Edge.Acme;
+using Portway.Edge.Settings;
 using Portway.Edge.Tls;
 using Xunit;
 

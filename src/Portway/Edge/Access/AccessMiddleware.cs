@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
 using Yarp.ReverseProxy.Model;
 
@@ -48,6 +49,6 @@ internal sealed partial class AccessMiddleware(RequestDelegate next, AccessPolic
         return next(context);
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Denied {Client} on route {Route} by its address rules")]
+    [LoggerMessage(EventId = EventIds.AccessDenied, Level = LogLevel.Information, Message = "Denied {Client} on route {Route} by its address rules")]
     private partial void LogDenied(string? client, string route);
 }

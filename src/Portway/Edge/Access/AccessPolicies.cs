@@ -1,4 +1,5 @@
 using Portway.Configuration;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge.Access;
 

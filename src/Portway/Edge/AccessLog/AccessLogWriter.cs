@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 
 namespace Portway.Edge.AccessLog;
 
@@ -112,9 +113,9 @@ internal sealed partial class AccessLogWriter : BackgroundService
         w.WriteEndObject();
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Cannot open the access log {Target}: {Reason}. Requests are served without an access log.")]
+    [LoggerMessage(EventId = EventIds.AccessLogCannotOpen, Level = LogLevel.Error, Message = "Cannot open the access log {Target}: {Reason}. Requests are served without an access log.")]
     private partial void LogCannotOpen(string target, string reason);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Access log fell behind and dropped {Count} lines; write it to a faster disk or turn it off.")]
+    [LoggerMessage(EventId = EventIds.AccessLogDropped, Level = LogLevel.Warning, Message = "Access log fell behind and dropped {Count} lines; write it to a faster disk or turn it off.")]
     private partial void LogDropped(long count);
 }

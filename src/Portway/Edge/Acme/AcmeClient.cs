@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 
 namespace Portway.Edge.Acme;
 
@@ -76,7 +77,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
             if (eab is not null)
             {
                 w.WritePropertyName("externalAccountBinding");
-                w.WriteRawValue(AcmeJws.ExternalAccountBinding(accountKey, eab.KeyId, eab.HmacKey, directory.NewAccount));
+                w.WriteRawValue(AcmeJws.ExternalAccountBinding(accountKey, eab.KeyId, eab.HmacKey.Span, directory.NewAccount));
             }
             w.WriteEndObject();
         }
@@ -259,9 +260,9 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, ECDs
         return null;
     }
 
-    [LoggerMessage(EventId = 427, Level = LogLevel.Information, Message = "ACME: registered account {Account} at {Directory}{Binding}")]
+    [LoggerMessage(EventId = EventIds.AcmeAccountRegistered, Level = LogLevel.Information, Message = "ACME: registered account {Account} at {Directory}{Binding}")]
     private partial void LogAccount(string account, Uri directory, string binding);
 
-    [LoggerMessage(EventId = 420, Level = LogLevel.Debug, Message = "ACME: badNonce on {Path}, retry {Attempt} with a fresh nonce")]
+    [LoggerMessage(EventId = EventIds.AcmeBadNonce, Level = LogLevel.Debug, Message = "ACME: badNonce on {Path}, retry {Attempt} with a fresh nonce")]
     private partial void LogBadNonce(string path, int attempt);
 }

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 using Portway.Edge.Acme.Dns01;
+using Portway.Edge.Tls;
 
 namespace Portway.Edge.Acme;
 
@@ -182,18 +184,18 @@ internal sealed partial class AcmeIssuer(AcmeClient client, AcmeChallengeStore c
     private static AcmeOrderException OrderFailed(AcmeOrder order, ImmutableArray<string> hosts, string what) =>
         new($"{what} for {string.Join(", ", hosts)} (status {order.Status})", order.Error);
 
-    [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "ACME: dns-01: published TXT {Name} via {Provider}")]
+    [LoggerMessage(EventId = EventIds.AcmeDnsRecordPresented, Level = LogLevel.Information, Message = "ACME: dns-01: published TXT {Name} via {Provider}")]
     private partial void LogDnsPresented(string name, string provider);
 
-    [LoggerMessage(EventId = 423, Level = LogLevel.Information, Message = "ACME: dns-01: TXT {Name} answered by {Where} after {Elapsed}; asking the CA to validate")]
+    [LoggerMessage(EventId = EventIds.AcmeDnsRecordVisible, Level = LogLevel.Information, Message = "ACME: dns-01: TXT {Name} answered by {Where} after {Elapsed}; asking the CA to validate")]
     private partial void LogDnsVisible(string name, string where, TimeSpan elapsed);
 
-    [LoggerMessage(EventId = 424, Level = LogLevel.Information, Message = "ACME: dns-01: removed TXT {Name}")]
+    [LoggerMessage(EventId = EventIds.AcmeDnsRecordRemoved, Level = LogLevel.Information, Message = "ACME: dns-01: removed TXT {Name}")]
     private partial void LogDnsRemoved(string name);
 
-    [LoggerMessage(EventId = 426, Level = LogLevel.Warning, Message = "ACME: dns-01: could not remove TXT {Name} ({Reason}); it is harmless but stale: remove it by hand")]
+    [LoggerMessage(EventId = EventIds.AcmeDnsCleanupFailed, Level = LogLevel.Warning, Message = "ACME: dns-01: could not remove TXT {Name} ({Reason}); it is harmless but stale: remove it by hand")]
     private partial void LogDnsCleanupFailed(string name, string reason);
 
-    [LoggerMessage(EventId = 421, Level = LogLevel.Information, Message = "ACME: answering {Type} for {Host}")]
+    [LoggerMessage(EventId = EventIds.AcmeAnsweringChallenge, Level = LogLevel.Information, Message = "ACME: answering {Type} for {Host}")]
     private partial void LogAnswering(string host, string type);
 }

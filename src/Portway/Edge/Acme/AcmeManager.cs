@@ -4,6 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
+using Portway.Edge.Settings;
 using Portway.Edge.Tls;
 
 namespace Portway.Edge.Acme;
@@ -384,30 +386,30 @@ internal sealed partial class AcmeManager(
         base.Dispose();
     }
 
-    [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "ACME: requesting a certificate for {Hosts} ({Reason}) from {Directory}")]
+    [LoggerMessage(EventId = EventIds.AcmeIssuing, Level = LogLevel.Information, Message = "ACME: requesting a certificate for {Hosts} ({Reason}) from {Directory}")]
     private partial void LogIssuing(string hosts, string reason, Uri directory);
 
-    [LoggerMessage(EventId = 431, Level = LogLevel.Information, Message = "ACME: serving a new certificate for {Hosts}, valid until {NotAfter:u}, stored in {File}")]
+    [LoggerMessage(EventId = EventIds.AcmeIssued, Level = LogLevel.Information, Message = "ACME: serving a new certificate for {Hosts}, valid until {NotAfter:u}, stored in {File}")]
     private partial void LogIssued(string hosts, DateTimeOffset notAfter, string file);
 
-    [LoggerMessage(EventId = 432, Level = LogLevel.Error, Message = "ACME: {Hosts}: {Problem}; attempt {Failures}, next try in {Wait}; {Consequence}")]
+    [LoggerMessage(EventId = EventIds.AcmeOrderFailed, Level = LogLevel.Error, Message = "ACME: {Hosts}: {Problem}; attempt {Failures}, next try in {Wait}; {Consequence}")]
     private partial void LogFailed(string hosts, string problem, int failures, TimeSpan wait, string consequence);
 
-    [LoggerMessage(EventId = 433, Level = LogLevel.Information, Message = "ACME: loaded the stored certificate for {Hosts}, valid until {NotAfter:u}")]
+    [LoggerMessage(EventId = EventIds.AcmeLoadedFromDisk, Level = LogLevel.Information, Message = "ACME: loaded the stored certificate for {Hosts}, valid until {NotAfter:u}")]
     private partial void LogLoadedFromDisk(string hosts, DateTimeOffset notAfter);
 
-    [LoggerMessage(EventId = 434, Level = LogLevel.Warning, Message = "ACME: the stored certificate for {Hosts} cannot be used ({Reason}); a new one will be requested")]
+    [LoggerMessage(EventId = EventIds.AcmeStoredUnusable, Level = LogLevel.Warning, Message = "ACME: the stored certificate for {Hosts} cannot be used ({Reason}); a new one will be requested")]
     private partial void LogStoredUnusable(string hosts, string reason);
 
-    [LoggerMessage(EventId = 437, Level = LogLevel.Warning, Message = "ACME: the cap of {PerHour} new tunnel certificates per hour is reached (tls.acme.tunnel_orders_per_hour); further new names wait, the next slot is at {Slot:u}")]
+    [LoggerMessage(EventId = EventIds.AcmeCapReached, Level = LogLevel.Warning, Message = "ACME: the cap of {PerHour} new tunnel certificates per hour is reached (tls.acme.tunnel_orders_per_hour); further new names wait, the next slot is at {Slot:u}")]
     private partial void LogCapReached(int perHour, DateTimeOffset slot);
 
-    [LoggerMessage(EventId = 438, Level = LogLevel.Warning, Message = "ACME: telling the tunnels about {Host} failed: {Reason}")]
+    [LoggerMessage(EventId = EventIds.AcmeNotifyFailed, Level = LogLevel.Warning, Message = "ACME: telling the tunnels about {Host} failed: {Reason}")]
     private partial void LogNotifyFailed(string host, string reason);
 
-    [LoggerMessage(EventId = 436, Level = LogLevel.Error, Message = "{Message}")]
+    [LoggerMessage(EventId = EventIds.AcmeCannotStart, Level = LogLevel.Error, Message = "{Message}")]
     private partial void LogCannotStart(string message);
 
-    [LoggerMessage(EventId = 435, Level = LogLevel.Debug, Message = "ACME: no certificate: auto sites; idle")]
+    [LoggerMessage(EventId = EventIds.AcmeIdle, Level = LogLevel.Debug, Message = "ACME: no certificate: auto sites; idle")]
     private partial void LogIdle();
 }

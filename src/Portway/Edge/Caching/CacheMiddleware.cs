@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Model;
 
 namespace Portway.Edge.Caching;
@@ -10,12 +10,12 @@ namespace Portway.Edge.Caching;
 /// before load balancing, so it never touches a destination. Routes without <c>cache: true</c>
 /// pass straight through.
 /// </summary>
-internal sealed class CacheMiddleware(RequestDelegate next, HttpCache cache, BackgroundRevalidator revalidator)
+internal sealed class CacheMiddleware(RequestDelegate next, HttpCache cache, BackgroundRevalidator revalidator, PortwayProxyConfigProvider config)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.Features.Get<IReverseProxyFeature>()?.Route.Config.Metadata;
-        if (metadata is null || !metadata.ContainsKey(MetadataKeys.Cache)) return next(context);
+        var route = context.Features.Get<IReverseProxyFeature>()?.Route;
+        if (route is null || !config.Settings.Route(route.Config.RouteId).Cache) return next(context);
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) return ServeAsync(context, mayWait: true);
         return ForwardUnsafeAsync(context);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 
 namespace Portway.Edge.Caching;
 
@@ -54,12 +55,12 @@ internal sealed partial class HttpCache : IDisposable
         Disk?.Dispose();
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Cache: background revalidation of {Key} failed: {Error}")]
+    [LoggerMessage(EventId = EventIds.CacheRevalidationFailed, Level = LogLevel.Warning, Message = "Cache: background revalidation of {Key} failed: {Error}")]
     public static partial void LogRevalidationFailed(ILogger logger, string key, string error);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Cache: disk tier at {Path}: {Error}")]
+    [LoggerMessage(EventId = EventIds.CacheDiskError, Level = LogLevel.Warning, Message = "Cache: disk tier at {Path}: {Error}")]
     public static partial void LogDiskError(ILogger logger, string path, string error);
 
-    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Cache: disk tier at {Path} holds {Count} objects, {Bytes} bytes")]
+    [LoggerMessage(EventId = EventIds.CacheDiskLoaded, Level = LogLevel.Information, Message = "Cache: disk tier at {Path} holds {Count} objects, {Bytes} bytes")]
     public static partial void LogDiskLoaded(ILogger logger, string path, int count, long bytes);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Portway.Configuration;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Portway.Edge.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portway.Edge.Forwarding;
@@ -9,13 +8,16 @@ namespace Portway.Edge.Forwarding;
 /// </summary>
 internal sealed class PortwayHttpClientFactory : IForwarderHttpClientFactory
 {
+    /// <summary>clusters[].connect_timeout in milliseconds, in the cluster's YARP metadata (written by Routing/ProxyConfigMapper).</summary>
+    public const string ConnectTimeoutKey = "Portway.ConnectTimeoutMs";
+
     private readonly Factory _inner = new();
 
     public HttpMessageInvoker CreateClient(ForwarderHttpClientContext context)
     {
         // YARP reuses the old client when the cluster's HttpClient config is unchanged; a changed
         // connect timeout lives in metadata, so force a new client for it.
-        if (context.OldClient is not null && (!MetadataEquals(context.OldMetadata, context.NewMetadata, MetadataKeys.ConnectTimeout)
+        if (context.OldClient is not null && (!MetadataEquals(context.OldMetadata, context.NewMetadata, ConnectTimeoutKey)
             || !MetadataEquals(context.OldMetadata, context.NewMetadata, Tls.UpstreamTls.MetadataKey)))
             context = new ForwarderHttpClientContext
             {
@@ -43,7 +45,7 @@ internal sealed class PortwayHttpClientFactory : IForwarderHttpClientFactory
         {
             base.ConfigureHandler(context, handler);
             Tls.UpstreamTls.Configure(handler, context.NewMetadata);
-            if (context.NewMetadata is { } metadata && metadata.TryGetValue(MetadataKeys.ConnectTimeout, out var ms)
+            if (context.NewMetadata is { } metadata && metadata.TryGetValue(ConnectTimeoutKey, out var ms)
                 && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
             {
                 handler.ConnectTimeout = TimeSpan.FromMilliseconds(value);

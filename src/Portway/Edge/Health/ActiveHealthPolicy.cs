@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -13,9 +13,8 @@ namespace Portway.Edge.Health;
 /// fall, default 3) and comes back after healthy_after passing probes in a row (rise, default 2).
 /// A destination never judged yet (Unknown) takes traffic and becomes Healthy on its first pass.
 /// </summary>
-internal sealed class ActiveHealthPolicy(IDestinationHealthUpdater updater, DestinationOutages outages) : IActiveHealthCheckPolicy
+internal sealed class ActiveHealthPolicy(IDestinationHealthUpdater updater, DestinationOutages outages, PortwayProxyConfigProvider config) : IActiveHealthCheckPolicy
 {
-    private readonly ConditionalWeakTable<ClusterModel, ActiveHealthSettings> _settings = new();
     private readonly ConditionalWeakTable<DestinationState, Streak> _streaks = new();
 
     public string Name => PolicyNames.ActiveHealth;
@@ -23,7 +22,7 @@ internal sealed class ActiveHealthPolicy(IDestinationHealthUpdater updater, Dest
     public void ProbingCompleted(ClusterState cluster, IReadOnlyList<DestinationProbingResult> probingResults)
     {
         if (probingResults.Count == 0) return;
-        var settings = _settings.GetValue(cluster.Model, ActiveHealthSettings.From);
+        var settings = config.Settings.Cluster(cluster.ClusterId).ActiveHealth;
         var updates = new NewActiveDestinationHealth[probingResults.Count];
         for (var i = 0; i < probingResults.Count; i++)
         {

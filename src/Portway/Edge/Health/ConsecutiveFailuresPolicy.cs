@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
-using Portway.Edge.LoadBalancing;
-using Portway.Edge.Routing;
+using Portway.Diagnostics;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -16,11 +16,10 @@ namespace Portway.Edge.Health;
 /// the cluster for health.passive.ejection (YARP's ReactivationPeriod); then it takes traffic again
 /// and the count starts over. Failures the client caused (it went away, sent a broken body) do not count.
 /// </summary>
-internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdater updater, ILogger<ConsecutiveFailuresPolicy> logger) : IPassiveHealthCheckPolicy
+internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdater updater, PortwayProxyConfigProvider config, ILogger<ConsecutiveFailuresPolicy> logger) : IPassiveHealthCheckPolicy
 {
     private static readonly PassiveHealthConfig Defaults = new();
     private readonly ConditionalWeakTable<DestinationState, Counter> _failures = new();
-    private readonly ConditionalWeakTable<ClusterModel, Threshold> _thresholds = new();
 
     public string Name => PolicyNames.PassiveHealth;
 
@@ -33,8 +32,7 @@ internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdate
             if (Volatile.Read(ref counter.Value) != 0) Volatile.Write(ref counter.Value, 0);
             return;
         }
-        var threshold = _thresholds.GetValue(cluster.Model, static m =>
-            new Threshold(Math.Max(1, MetadataValues.Int(m.Config.Metadata, MetadataKeys.PassiveConsecutiveFailures, Defaults.ConsecutiveFailures)))).Value;
+        var threshold = config.Settings.Cluster(cluster.ClusterId).PassiveConsecutiveFailures;
         // Already out (DestinationOutages takes a destination out on its first failed connection): no second ejection, no second log line.
         if (Interlocked.Increment(ref counter.Value) < threshold || destination.Health.Passive == DestinationHealth.Unhealthy
             || destination.Health.Active == DestinationHealth.Unhealthy) return;
@@ -55,8 +53,6 @@ internal sealed partial class ConsecutiveFailuresPolicy(IDestinationHealthUpdate
         public int Value;
     }
 
-    private sealed record Threshold(int Value);
-
-    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} ejected after {Count} failed requests in a row; it gets traffic again in {Period}")]
+    [LoggerMessage(EventId = EventIds.HealthConsecutiveFailuresEjected, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} ejected after {Count} failed requests in a row; it gets traffic again in {Period}")]
     private partial void LogEjected(string cluster, string address, int count, TimeSpan period);
 }

@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
-using Portway.Edge.Tunnels;
+using Portway.Diagnostics;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -154,15 +155,15 @@ internal sealed partial class DestinationOutages(IDestinationHealthUpdater updat
         public void Reset() => Retried = Failed = TotalRetried = TotalFailed = 0;
     }
 
-    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} is down ({Reason}); it gets no traffic until it is back, idempotent requests go to the other servers")]
+    [LoggerMessage(EventId = EventIds.HealthDestinationDown, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} is down ({Reason}); it gets no traffic until it is back, idempotent requests go to the other servers")]
     private partial void LogDown(string cluster, string address, string reason);
 
-    [LoggerMessage(EventId = 326, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} is failing ({Reason}); it stays in rotation because no other server of the cluster is available")]
+    [LoggerMessage(EventId = EventIds.HealthFailingButLast, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': {Address} is failing ({Reason}); it stays in rotation because no other server of the cluster is available")]
     private partial void LogFailingButLast(string cluster, string address, string reason);
 
-    [LoggerMessage(EventId = 324, Level = LogLevel.Information, Message = "Cluster '{Cluster}': {Address} is back up after {Seconds:0.0} s ({How}); meanwhile {Retried} request(s) were retried elsewhere, {Failed} answered with an error")]
+    [LoggerMessage(EventId = EventIds.HealthDestinationUp, Level = LogLevel.Information, Message = "Cluster '{Cluster}': {Address} is back up after {Seconds:0.0} s ({How}); meanwhile {Retried} request(s) were retried elsewhere, {Failed} answered with an error")]
     private partial void LogUp(string cluster, string address, double seconds, string how, int retried, int failed);
 
-    [LoggerMessage(EventId = 325, Level = LogLevel.Information, Message = "Cluster '{Cluster}': {Address} still down: {Retried} request(s) retried elsewhere, {Failed} failed in the last {Seconds:0} s")]
+    [LoggerMessage(EventId = EventIds.HealthOutageSummary, Level = LogLevel.Information, Message = "Cluster '{Cluster}': {Address} still down: {Retried} request(s) retried elsewhere, {Failed} failed in the last {Seconds:0} s")]
     private partial void LogSummary(string cluster, string address, int retried, int failed, double seconds);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
 
 namespace Portway.Edge.Limits;
@@ -45,6 +46,6 @@ internal sealed partial class RequestGuardMiddleware(RequestDelegate next, ILogg
         return next(context);
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Rejected a request from {Client} for {Host} with both Content-Length and Transfer-Encoding (request smuggling shape)")]
+    [LoggerMessage(EventId = EventIds.RequestSmugglingRejected, Level = LogLevel.Warning, Message = "Rejected a request from {Client} for {Host} with both Content-Length and Transfer-Encoding (request smuggling shape)")]
     private partial void LogSmuggling(string? client, string? host);
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Model;
 
 namespace Portway.Edge.LoadBalancing;
@@ -22,16 +22,19 @@ internal sealed class HashRing
     private readonly DestinationState[] _owners;
     private readonly DestinationState[] _members;
     private readonly Yarp.ReverseProxy.Configuration.DestinationConfig[] _configs;
+    private readonly ClusterSettings _settings;
 
-    private HashRing(ulong[] points, DestinationState[] owners, DestinationState[] members, Yarp.ReverseProxy.Configuration.DestinationConfig[] configs)
+    private HashRing(ulong[] points, DestinationState[] owners, DestinationState[] members, Yarp.ReverseProxy.Configuration.DestinationConfig[] configs, ClusterSettings settings)
     {
+        _settings = settings;
         _points = points;
         _owners = owners;
         _members = members;
         _configs = configs;
     }
 
-    public static HashRing Build(IReadOnlyList<DestinationState> destinations)
+    /// <summary>A ring over <paramref name="destinations"/>, weighted by their <see cref="DestinationSettings.Weight"/> in <paramref name="settings"/>.</summary>
+    public static HashRing Build(IReadOnlyList<DestinationState> destinations, ClusterSettings settings)
     {
         var members = new DestinationState[destinations.Count];
         var configs = new Yarp.ReverseProxy.Configuration.DestinationConfig[destinations.Count];
@@ -42,7 +45,7 @@ internal sealed class HashRing
         {
             members[i] = destinations[i];
             configs[i] = destinations[i].Model.Config;
-            weights[i] = Math.Max(0, MetadataValues.Int(configs[i].Metadata, MetadataKeys.Weight, 1));
+            weights[i] = settings.Destination(destinations[i].DestinationId).Weight;
             weightSum += weights[i];
             if (weights[i] > 0) weighted++;
         }
@@ -72,13 +75,13 @@ internal sealed class HashRing
             keys[i] = points[i].Point;
             owners[i] = points[i].Owner;
         }
-        return new HashRing(keys, owners, members, configs);
+        return new HashRing(keys, owners, members, configs, settings);
     }
 
-    /// <summary>True when this ring was built from exactly these destinations and their current config.</summary>
-    public bool IsFor(IReadOnlyList<DestinationState> destinations)
+    /// <summary>True when this ring was built from exactly these destinations, their current config and these settings.</summary>
+    public bool IsFor(IReadOnlyList<DestinationState> destinations, ClusterSettings settings)
     {
-        if (destinations.Count != _members.Length) return false;
+        if (destinations.Count != _members.Length || !ReferenceEquals(settings, _settings)) return false;
         for (var i = 0; i < _members.Length; i++)
         {
             var d = destinations[i];

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Edge.Health;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 

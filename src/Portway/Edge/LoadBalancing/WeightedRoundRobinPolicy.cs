@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
-using Portway.Edge.Routing;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
@@ -12,14 +12,14 @@ namespace Portway.Edge.LoadBalancing;
 /// subtracts the total from it. Weights 5,1,1 give a a b a c a a — interleaved, never a burst of
 /// five a's. Weight 0 (destinations[].weight) means never picked, e.g. to drain a server.
 /// </summary>
-internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy
+internal sealed class WeightedRoundRobinPolicy(PortwayProxyConfigProvider config) : ILoadBalancingPolicy
 {
     private readonly ConditionalWeakTable<ClusterState, Scores> _clusters = new();
 
     public string Name => PolicyNames.WeightedRoundRobin;
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations) =>
-        _clusters.GetValue(cluster, static _ => new Scores()).Pick(availableDestinations);
+        _clusters.GetValue(cluster, static _ => new Scores()).Pick(availableDestinations, config.Settings.Cluster(cluster.ClusterId));
 
     /// <summary>Running scores of one cluster's destinations. Picks are serialized: a pick is a few additions.</summary>
     private sealed class Scores
@@ -27,7 +27,7 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy
         private readonly Lock _lock = new();
         private readonly Dictionary<DestinationState, Peer> _peers = new(ReferenceEqualityComparer.Instance);
 
-        public DestinationState? Pick(IReadOnlyList<DestinationState> available)
+        public DestinationState? Pick(IReadOnlyList<DestinationState> available, ClusterSettings settings)
         {
             lock (_lock)
             {
@@ -40,7 +40,7 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy
                 for (var i = 0; i < available.Count; i++)
                 {
                     var destination = available[i];
-                    var peer = PeerOf(destination);
+                    var peer = PeerOf(destination, settings);
                     if (peer.Weight == 0) continue;
                     peer.Current += peer.Weight;
                     total += peer.Weight;
@@ -58,25 +58,26 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy
             }
         }
 
-        private Peer PeerOf(DestinationState destination)
+        private Peer PeerOf(DestinationState destination, ClusterSettings cluster)
         {
             var config = destination.Model.Config;
-            if (!_peers.TryGetValue(destination, out var peer) || !ReferenceEquals(peer.Config, config))
+            var settings = cluster.Destination(destination.DestinationId);
+            if (!_peers.TryGetValue(destination, out var peer) || !ReferenceEquals(peer.Config, config) || !ReferenceEquals(peer.Settings, settings))
             {
-                // New destination or a reloaded one: read its weight once, not per request.
-                peer = new Peer(config, Math.Max(0, MetadataValues.Int(config.Metadata, MetadataKeys.Weight, 1)),
-                    MetadataValues.Int(config.Metadata, MetadataKeys.Order, int.MaxValue));
+                // New destination or a reloaded one: its score starts over.
+                peer = new Peer(config, settings);
                 _peers[destination] = peer;
             }
             return peer;
         }
     }
 
-    private sealed class Peer(Yarp.ReverseProxy.Configuration.DestinationConfig config, int weight, int order)
+    private sealed class Peer(Yarp.ReverseProxy.Configuration.DestinationConfig config, DestinationSettings settings)
     {
-        public int Order { get; } = order;
         public Yarp.ReverseProxy.Configuration.DestinationConfig Config { get; } = config;
-        public int Weight { get; } = weight;
+        public DestinationSettings Settings { get; } = settings;
+        public int Order { get; } = settings.Order;
+        public int Weight { get; } = settings.Weight;
         public long Current;
     }
 }

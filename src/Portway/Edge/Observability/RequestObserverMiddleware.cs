@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Portway.Edge.AccessLog;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Metrics;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Model;
 
 namespace Portway.Edge.Observability;

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Portway.Diagnostics;
 using Portway.Edge.Health;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -36,13 +38,14 @@ internal sealed partial class RetryMiddleware
     private readonly RetryMetrics _metrics;
     private readonly DestinationOutages _outages;
     private readonly ILogger<RetryMiddleware> _logger;
-    private readonly ConditionalWeakTable<ClusterModel, RetrySettings> _settings = new();
+    private readonly PortwayProxyConfigProvider _config;
     private readonly ConditionalWeakTable<ClusterState, RetryBudget> _budgets = new();
     private readonly ConditionalWeakTable<ClusterState, RetryBudget>.CreateValueCallback _newBudget;
 
-    public RetryMiddleware(RequestDelegate next, TimeProvider time, RetryMetrics metrics, DestinationOutages outages, ILogger<RetryMiddleware> logger)
+    public RetryMiddleware(RequestDelegate next, TimeProvider time, RetryMetrics metrics, DestinationOutages outages, PortwayProxyConfigProvider config, ILogger<RetryMiddleware> logger)
     {
         _next = next;
+        _config = config;
         _metrics = metrics;
         _outages = outages;
         _logger = logger;
@@ -54,7 +57,7 @@ internal sealed partial class RetryMiddleware
         var proxy = context.GetReverseProxyFeature();
         var cluster = proxy.Route.Cluster;
         if (cluster is null) return _next(context);
-        var settings = _settings.GetValue(cluster.Model, RetrySettings.From);
+        var settings = _config.Settings.Cluster(cluster.ClusterId).Retries;
         var budget = _budgets.GetValue(cluster, _newBudget);
         budget.Deposit();
         var idempotent = IsIdempotent(context.Request.Method);
@@ -176,9 +179,9 @@ internal sealed partial class RetryMiddleware
         foreach (var (name, value) in snapshot) headers[name] = value;
     }
 
-    [LoggerMessage(EventId = 340, Level = LogLevel.Debug, Message = "Cluster '{Cluster}': {Address}: {Reason}; attempt {Attempt} of {Attempts} goes to another destination")]
+    [LoggerMessage(EventId = EventIds.RetryAttempt, Level = LogLevel.Debug, Message = "Cluster '{Cluster}': {Address}: {Reason}; attempt {Attempt} of {Attempts} goes to another destination")]
     private partial void LogRetrying(string cluster, string address, string reason, int attempt, int attempts);
 
-    [LoggerMessage(EventId = 341, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': retry budget exhausted (retries may add {Percent}% of recent requests); failed connections are answered with errors instead of retried until the rate drops")]
+    [LoggerMessage(EventId = EventIds.RetryBudgetExhausted, Level = LogLevel.Warning, Message = "Cluster '{Cluster}': retry budget exhausted (retries may add {Percent}% of recent requests); failed connections are answered with errors instead of retried until the rate drops")]
     private partial void LogBudgetExhausted(string cluster, double percent);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Edge.ErrorPages;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge.Routing;
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Portway.Configuration;
+using Portway.Edge.Forwarding;
+using Portway.Edge.Settings;
 using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -12,10 +14,15 @@ namespace Portway.Edge.Routing;
 /// <summary>
 /// Translates Portway's config model onto YARP's route and cluster records. Everything YARP
 /// already does (matching, health probing, affinity, transforms) is delegated; Portway's own
-/// policies are referenced by name and read their settings from metadata (<see cref="MetadataKeys"/>).
+/// policies are referenced by name and read their settings from the typed <see cref="EdgeSettings"/>
+/// built beside YARP's lists (<see cref="Map"/>), not from strings in YARP metadata.
 /// </summary>
 internal static class ProxyConfigMapper
 {
+    /// <summary>Everything one config publishes: YARP's routes and clusters, and Portway's settings, in one snapshot.</summary>
+    public static ProxySnapshot Map(PortwayConfig config, EdgeSettings? previous) =>
+        new(MapRoutes(config), MapClusters(config), EdgeSettings.Build(config, previous));
+
     public static IReadOnlyList<YarpRoute> MapRoutes(PortwayConfig config)
     {
         var routes = new List<YarpRoute>(config.Routes.Length);
@@ -37,7 +44,6 @@ internal static class ProxyConfigMapper
                     QueryParameters = r.Query.IsEmpty ? null : r.Query.Select(MapQuery).ToList(),
                 },
                 Transforms = r.Transforms.IsEmpty ? null : r.Transforms.Select(MapTransform).ToList(),
-                Metadata = r.Cache ? new Dictionary<string, string> { [MetadataKeys.Cache] = "true" } : null,
             });
         }
         return routes;
@@ -56,15 +62,11 @@ internal static class ProxyConfigMapper
         var hasTunnels = false;
         foreach (var d in c.Destinations)
         {
-            var destinationMetadata = new Dictionary<string, string>
-            {
-                [MetadataKeys.Weight] = d.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [MetadataKeys.Order] = destinations.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
+            Dictionary<string, string>? destinationMetadata = null;
             if (d.Tunnel is not null)
             {
                 hasTunnels = true;
-                destinationMetadata[TunnelMetadata.Destination] = d.Tunnel;
+                destinationMetadata = new Dictionary<string, string> { [TunnelMetadata.Destination] = d.Tunnel };
             }
             destinations[d.Id] = new YarpDestination
             {
@@ -76,14 +78,12 @@ internal static class ProxyConfigMapper
             };
         }
 
+        // Only what YARP acts on: it creates a cluster's HTTP client again only when the cluster's
+        // config changes, so the client's settings must be part of that config.
         var metadata = new Dictionary<string, string>
         {
-            [MetadataKeys.ConnectTimeout] = c.ConnectTimeout.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [MetadataKeys.RetryAttempts] = c.Retries.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [MetadataKeys.RetryBudgetPercent] = c.Retries.BudgetPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [MetadataKeys.RetryNonIdempotent] = c.Retries.NonIdempotent ? "true" : "false",
+            [PortwayHttpClientFactory.ConnectTimeoutKey] = c.ConnectTimeout.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        if (c.HashOn is not null) metadata[MetadataKeys.HashOn] = c.HashOn;
         if (hasTunnels) metadata[TunnelMetadata.HasTunnelDestinations] = "true";
         Tls.UpstreamTls.AddMetadata(metadata, c.Tls);
 
@@ -92,15 +92,6 @@ internal static class ProxyConfigMapper
         {
             var a = c.ActiveHealth;
             var p = c.PassiveHealth;
-            if (a is not null)
-            {
-                metadata[MetadataKeys.HealthExpectMin] = a.ExpectMin.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                metadata[MetadataKeys.HealthExpectMax] = a.ExpectMax.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                metadata[MetadataKeys.HealthUnhealthyAfter] = a.UnhealthyAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                metadata[MetadataKeys.HealthHealthyAfter] = a.HealthyAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-            if (p is not null)
-                metadata[MetadataKeys.PassiveConsecutiveFailures] = p.ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture);
             health = new HealthCheckConfig
             {
                 // YARP's default (HealthyOrPanic) sends to every destination once none is healthy;

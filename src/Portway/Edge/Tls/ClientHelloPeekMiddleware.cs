@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
-using Portway.Edge.Acme;
 
 namespace Portway.Edge.Tls;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Portway.Edge.Acme;
 
 namespace Portway.Edge.Tls;
 

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
-using Portway.Edge.Acme;
+using Portway.Diagnostics;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge.Tls;
 
@@ -219,21 +220,21 @@ internal sealed partial class TlsManager : IDisposable
         _meter.Dispose();
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "TLS: serving the certificate for {Hosts} from {File}, valid until {NotAfter:u}")]
+    [LoggerMessage(EventId = EventIds.TlsCertificateLoaded, Level = LogLevel.Information, Message = "TLS: serving the certificate for {Hosts} from {File}, valid until {NotAfter:u}")]
     private partial void LogLoaded(string hosts, string file, DateTimeOffset notAfter);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "TLS: {Problem}; {Consequence}")]
+    [LoggerMessage(EventId = EventIds.TlsProblem, Level = LogLevel.Error, Message = "TLS: {Problem}; {Consequence}")]
     private partial void LogProblem(string problem, string consequence);
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "TLS: cluster '{Cluster}' has tls.insecure: true; its servers' certificates are NOT checked, anyone on the path can impersonate them")]
+    [LoggerMessage(EventId = EventIds.TlsInsecureUpstream, Level = LogLevel.Warning, Message = "TLS: cluster '{Cluster}' has tls.insecure: true; its servers' certificates are NOT checked, anyone on the path can impersonate them")]
     private partial void LogInsecureUpstream(string cluster);
 
-    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "TLS: the certificate for {Hosts} from {File} expires on {NotAfter:u} (in {Days} days); replace the file (it is picked up without a restart) or use certificate: auto")]
+    [LoggerMessage(EventId = EventIds.TlsCertificateExpiresSoon, Level = LogLevel.Warning, Message = "TLS: the certificate for {Hosts} from {File} expires on {NotAfter:u} (in {Days} days); replace the file (it is picked up without a restart) or use certificate: auto")]
     private partial void LogExpiresSoon(string hosts, string file, DateTimeOffset notAfter, int days);
 
-    [LoggerMessage(EventId = 405, Level = LogLevel.Error, Message = "TLS: the certificate for {Hosts} from {File} expired on {NotAfter:u}; browsers refuse it; replace the file (it is picked up without a restart)")]
+    [LoggerMessage(EventId = EventIds.TlsCertificateExpired, Level = LogLevel.Error, Message = "TLS: the certificate for {Hosts} from {File} expired on {NotAfter:u}; browsers refuse it; replace the file (it is picked up without a restart)")]
     private partial void LogExpired(string hosts, string file, DateTimeOffset notAfter);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "TLS: handshake refused, no certificate for {ServerName} and no default certificate")]
+    [LoggerMessage(EventId = EventIds.TlsNoCertificate, Level = LogLevel.Debug, Message = "TLS: handshake refused, no certificate for {ServerName} and no default certificate")]
     private partial void LogNoCertificate(string serverName);
 }

@@ -1,11 +1,10 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Portway.Edge.Acme;
 
 namespace Portway.Edge.Tls;
 
-/// <summary>Registration of TLS termination and ACME, called once from the composition root.</summary>
+/// <summary>Registration of TLS termination, called once from the composition root (ACME: <c>Acme/AcmeServices</c>, right after).</summary>
 internal static class TlsServices
 {
     public static IServiceCollection AddPortwayTls(this IServiceCollection services)
@@ -14,9 +13,6 @@ internal static class TlsServices
         services.AddSingleton<CertificateStore>();
         services.AddSingleton<AcmeChallengeStore>();
         services.AddSingleton<TlsManager>();
-        services.AddSingleton<AcmeManager>();
-        services.AddSingleton<IAutomaticCertificates>(sp => sp.GetRequiredService<AcmeManager>());
-        services.AddHostedService(sp => sp.GetRequiredService<AcmeManager>());
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Portway.Diagnostics;
 using Portway.Protocol;
 
 namespace Portway.Edge.Tunnels;
@@ -151,12 +152,12 @@ internal sealed partial class TcpTunnelListener : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: connection refused, no agent online")]
+    [LoggerMessage(EventId = EventIds.TcpTunnelNoAgent, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: connection refused, no agent online")]
     private partial void LogNoAgent(int port);
 
-    [LoggerMessage(EventId = 621, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: the agent answered {Status}")]
+    [LoggerMessage(EventId = EventIds.TcpTunnelAgentRefused, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: the agent answered {Status}")]
     private partial void LogAgentRefused(int port, int status);
 
-    [LoggerMessage(EventId = 622, Level = LogLevel.Debug, Message = "TCP tunnel port {Port}: stream ended: {Reason}")]
+    [LoggerMessage(EventId = EventIds.TcpTunnelStreamEnded, Level = LogLevel.Debug, Message = "TCP tunnel port {Port}: stream ended: {Reason}")]
     private partial void LogStreamEnded(int port, string reason);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Model;
 
 namespace Portway.Edge.Tunnels;

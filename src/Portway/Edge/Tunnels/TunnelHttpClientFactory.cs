@@ -1,4 +1,5 @@
 using Portway.Edge.Forwarding;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portway.Edge.Tunnels;

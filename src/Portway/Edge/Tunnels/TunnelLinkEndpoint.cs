@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
+using Portway.Diagnostics;
+using Portway.Edge.Settings;
 using Portway.Protocol;
 using Yarp.ReverseProxy;
 
@@ -140,9 +142,9 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex AgentIdPattern();
 
-    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Refused a tunnel link from {Remote}: {Code}")]
+    [LoggerMessage(EventId = EventIds.TunnelLinkRefused, Level = LogLevel.Warning, Message = "Refused a tunnel link from {Remote}: {Code}")]
     private partial void LogRefused(string remote, string code);
 
-    [LoggerMessage(EventId = 611, Level = LogLevel.Debug, Message = "Refused a tunnel link from {Remote}: the edge is shutting down")]
+    [LoggerMessage(EventId = EventIds.TunnelLinkRefusedWhileStopping, Level = LogLevel.Debug, Message = "Refused a tunnel link from {Remote}: the edge is shutting down")]
     private partial void LogRefusedWhileStopping(string remote);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 

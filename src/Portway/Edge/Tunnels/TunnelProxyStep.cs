@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Edge.Acme;
 using Portway.Edge.ErrorPages;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Portway.Diagnostics;
 using Portway.Protocol;
 
 namespace Portway.Edge.Tunnels;
@@ -149,15 +150,15 @@ internal sealed partial class TunnelRegistry
 
     public void Dispose() => CloseAll();
 
-    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Tunnel {Url} opened (session {Session}, token {Token}, agent {Remote})")]
+    [LoggerMessage(EventId = EventIds.TunnelOpened, Level = LogLevel.Information, Message = "Tunnel {Url} opened (session {Session}, token {Token}, agent {Remote})")]
     private partial void LogTunnelOpened(string url, string session, string token, string remote);
 
-    [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
+    [LoggerMessage(EventId = EventIds.TunnelSessionOffline, Level = LogLevel.Information, Message = "Session {Session} lost its last link; its names stay reserved for {GraceSeconds}s")]
     private partial void LogSessionOffline(string session, double graceSeconds);
 
-    [LoggerMessage(EventId = 603, Level = LogLevel.Debug, Message = "Session {Session}: the grants update did not reach the agent ({Reason})")]
+    [LoggerMessage(EventId = EventIds.TunnelGrantsNotSent, Level = LogLevel.Debug, Message = "Session {Session}: the grants update did not reach the agent ({Reason})")]
     private partial void LogGrantsNotSent(string session, string reason);
 
-    [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
+    [LoggerMessage(EventId = EventIds.TunnelNameReleased, Level = LogLevel.Information, Message = "Tunnel name {Name} released")]
     private partial void LogNameReleased(string name);
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Acme;
+using Portway.Edge.Settings;
 using Portway.Protocol;
 
 namespace Portway.Edge.Tunnels;

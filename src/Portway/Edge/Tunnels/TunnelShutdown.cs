@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Portway.Diagnostics;
 
 namespace Portway.Edge.Tunnels;
 
@@ -56,12 +57,12 @@ internal sealed partial class TunnelShutdown(IHostApplicationLifetime lifetime, 
     /// <summary>Runs after the server stopped (it was registered later, so it stops first): the drain is over by then.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => _drained.WaitAsync(cancellationToken);
 
-    [LoggerMessage(EventId = 630, Level = LogLevel.Information, Message = "Edge stopping: draining {Requests} tunnel request(s) before closing {Links} agent link(s)")]
+    [LoggerMessage(EventId = EventIds.TunnelDraining, Level = LogLevel.Information, Message = "Edge stopping: draining {Requests} tunnel request(s) before closing {Links} agent link(s)")]
     private partial void LogDraining(int requests, int links);
 
-    [LoggerMessage(EventId = 631, Level = LogLevel.Information, Message = "Tunnel links closed after the drain ({ElapsedMs:0} ms)")]
+    [LoggerMessage(EventId = EventIds.TunnelDrained, Level = LogLevel.Information, Message = "Tunnel links closed after the drain ({ElapsedMs:0} ms)")]
     private partial void LogDrained(double elapsedMs);
 
-    [LoggerMessage(EventId = 632, Level = LogLevel.Warning, Message = "Tunnel drain hit the shutdown timeout with {Requests} request(s) in flight; links closed, those visitors get a 502")]
+    [LoggerMessage(EventId = EventIds.TunnelDrainTimedOut, Level = LogLevel.Warning, Message = "Tunnel drain hit the shutdown timeout with {Requests} request(s) in flight; links closed, those visitors get a 502")]
     private partial void LogDrainTimedOut(int requests);
 }

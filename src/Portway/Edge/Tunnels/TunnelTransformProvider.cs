@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Settings;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;

@@ -1,5 +1,6 @@
 using Portway.Configuration;
 using Portway.Edge.Acme;
+using Portway.Edge.Settings;
 using Portway.Protocol;
 
 namespace Portway.Edge.Tunnels;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
+using Portway.Diagnostics;
 
 namespace Portway.Edge.Acme.Dns01;
 
@@ -73,6 +74,6 @@ internal sealed partial class ExecDnsProvider(DnsChallengeConfig config, ILogger
         return text.Length > MaxStderr ? text[..MaxStderr] + "…" : text;
     }
 
-    [LoggerMessage(EventId = 425, Level = LogLevel.Debug, Message = "ACME: dns-01 hook {Action} {Name} printed: {Output}")]
+    [LoggerMessage(EventId = EventIds.AcmeDnsExecOutput, Level = LogLevel.Debug, Message = "ACME: dns-01 hook {Action} {Name} printed: {Output}")]
     private partial void LogOutput(string action, string name, string output);
 }

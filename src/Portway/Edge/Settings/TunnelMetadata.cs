@@ -1,6 +1,9 @@
-namespace Portway.Edge.Tunnels;
+namespace Portway.Edge.Settings;
 
-/// <summary>YARP metadata keys and ids of the routes and clusters that tunnels add.</summary>
+/// <summary>
+/// YARP metadata keys and ids of the routes and clusters that tunnels add. Here rather than in
+/// Tunnels/ because the mapper (Routing/) and destination health (Health/) read them too.
+/// </summary>
 internal static class TunnelMetadata
 {
     /// <summary>On tunnel routes, clusters and destinations: the tunnel's name.</summary>
@@ -22,7 +25,7 @@ internal static class TunnelMetadata
     /// <summary>
     /// Tunnel routes sort before every route of the config file (YARP's default order is 0), so a
     /// catch-all or wildcard route cannot take a tunnel's host by accident. Names that a static
-    /// route lists exactly are refused at registration instead; see <see cref="TunnelRegistry"/>.
+    /// route lists exactly are refused at registration instead (Tunnels/TunnelRegistry).
     /// </summary>
     public const int RouteOrder = -1_000_000;
 }

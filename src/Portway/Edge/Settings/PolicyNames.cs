@@ -1,8 +1,12 @@
 using Portway.Configuration;
 
-namespace Portway.Edge.Routing;
+namespace Portway.Edge.Settings;
 
-/// <summary>YARP policy names for Portway's config names. Built-in YARP policies are used where they exist.</summary>
+/// <summary>
+/// YARP policy names for Portway's config names. Built-in YARP policies are used where they exist.
+/// Here, below the policies and the mapper, because both name them: the mapper writes the name into
+/// YARP's cluster config, each policy registers under it.
+/// </summary>
 internal static class PolicyNames
 {
     public const string WeightedRoundRobin = "Portway.WeightedRoundRobin";

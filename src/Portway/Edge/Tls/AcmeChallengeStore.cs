@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Portway.Edge.Tls;
 
-namespace Portway.Edge.Acme;
+namespace Portway.Edge.Tls;
 
 /// <summary>
 /// Challenge answers the edge is currently offering: http-01 key authorizations by token

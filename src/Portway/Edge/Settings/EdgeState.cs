@@ -1,6 +1,6 @@
 using Portway.Configuration;
 
-namespace Portway.Edge;
+namespace Portway.Edge.Settings;
 
 /// <summary>
 /// The config currently in force. Middleware reads <see cref="Current"/> per request (one volatile
