@@ -90,8 +90,9 @@ public sealed class ReloadAndDrainTests
         Assert.Equal("a", await edge.Client.GetStringAsync("/"));
         // The editor's real save follows and is applied.
         await edge.RewriteAsync(Config(a.Url).Replace("id: web", "id: web2"));
-        await Wait.UntilAsync(() => edge.Host.State.Current.Routes[0].Id == "web2");
-        Assert.Null(edge.Host.LastReloadErrors);
+        // The reloader publishes the config, then clears the last errors: wait for both.
+        await Wait.UntilAsync(() => edge.Host.State.Current.Routes[0].Id == "web2" && edge.Host.LastReloadErrors is null,
+            because: "the real save is applied and the empty save's error cleared");
     }
 
     [Fact]
