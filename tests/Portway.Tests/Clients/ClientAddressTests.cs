@@ -117,6 +117,37 @@ public sealed class ClientAddressTests
         Assert.All(File.ReadAllLines(untrusted), line => Assert.Contains("\"client\":\"127.0.0.1\"", line));
     }
 
+    [Fact]
+    public async Task ConsistentHashClientIp_TrustedPeer_HashesTheForwardedClient()
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var b = await TestOrigin.StartAsync("b");
+        await using var edge = await TestEdge.StartAsync($"""
+            forwarded:
+              trusted_proxies: [127.0.0.1]
+            routes:
+              - id: web
+                cluster: app
+            clusters:
+              - id: app
+                load_balancing: consistent_hash
+                hash_on: client_ip
+                destinations: [{a.Url}, {b.Url}]
+            """);
+
+        var seen = new HashSet<string>();
+        for (var i = 1; i <= 32; i++)
+        {
+            var client = $"203.0.113.{i}";
+            var first = await (await SendAsync(edge, "X-Forwarded-For", client)).Content.ReadAsStringAsync();
+            // Each forwarded client sticks to one server…
+            Assert.Equal(first, await (await SendAsync(edge, "X-Forwarded-For", client)).Content.ReadAsStringAsync());
+            seen.Add(first);
+        }
+        // …and different clients spread (hashing the proxy's own address would send all 32 to one).
+        Assert.Equal(2, seen.Count);
+    }
+
     private static readonly ForwardedConfig Trusted = new() { TrustedProxies = [IPNetwork.Parse("127.0.0.1/32"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("fd00::/8")] };
 
     [Theory]

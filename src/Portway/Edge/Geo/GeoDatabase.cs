@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using MaxMind.Db;
 using Portway.Configuration;
@@ -26,6 +27,9 @@ internal sealed class GeoDatabase
     public GeoDatabaseConfig Config { get; }
 
     /// <summary>The record for <paramref name="address"/>, or null when the database has none (or a damaged entry: a lookup never fails a request).</summary>
+    // MaxMind.Db finds the [Constructor]s by reflection and carries no trimming annotations: keep them in a trimmed (Native AOT) build.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(GeoRecord))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(GeoCode))]
     public GeoRecord? Find(IPAddress address)
     {
         try
