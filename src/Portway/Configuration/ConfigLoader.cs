@@ -10,7 +10,7 @@ namespace Portway.Configuration;
 internal static class ConfigLoader
 {
     private static readonly string[] TopKeys =
-        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache"];
+        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache", "geo"];
 
     public static PortwayConfig LoadFile(string path) => Parse(YamlFile.ReadText(path), path);
 
@@ -33,9 +33,11 @@ internal static class ConfigLoader
             Tunnels = TunnelsSection.Read(top),
             Tls = TlsSection.Read(top),
             Cache = CacheSection.Read(top),
+            Geo = GeoSection.Read(top),
         };
         ConfigValidator.CrossCheck(config, top, context);
         TlsSection.CrossCheck(config, top);
+        GeoSection.CrossCheck(config, top, context);
         if (context.Errors.Count > 0)
             throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return TlsSection.WithTunnelWildcards(config);

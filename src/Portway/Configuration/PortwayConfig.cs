@@ -20,6 +20,7 @@ internal sealed record PortwayConfig
     public TunnelsConfig Tunnels { get; init; } = new();
     public TlsConfig Tls { get; init; } = new();
     public CacheConfig Cache { get; init; } = new();
+    public GeoConfig Geo { get; init; } = new();
 }
 
 /// <summary>
@@ -49,6 +50,8 @@ internal sealed record RouteConfig
     public EquatableArray<string> Methods { get; init; } = [];
     public EquatableArray<HeaderMatchConfig> Headers { get; init; } = [];
     public EquatableArray<QueryMatchConfig> Query { get; init; } = [];
+    /// <summary>Regions of geo.regions; the route matches only clients in one of them (docs/geo.md).</summary>
+    public EquatableArray<string> Geo { get; init; } = [];
     public int? Order { get; init; }
     public TimeSpan? Timeout { get; init; }
     public EquatableArray<TransformConfig> Transforms { get; init; } = [];

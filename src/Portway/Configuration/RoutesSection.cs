@@ -21,7 +21,7 @@ internal static class RoutesSection
             index++;
             if (!ids.Add(id)) r.Error("id", $"duplicate route id '{id}'; route ids must be unique");
             var cluster = r.String("cluster", required: true) ?? "";
-            var match = r.Child("match", "hosts", "path", "path_prefix", "methods", "headers", "query");
+            var match = r.Child("match", "hosts", "path", "path_prefix", "methods", "headers", "query", "geo");
             var route = new RouteConfig
             {
                 Id = id,
@@ -101,6 +101,7 @@ internal static class RoutesSection
             Methods = methods.ToImmutable(),
             Headers = headers.ToImmutable(),
             Query = query.ToImmutable(),
+            Geo = m.StringList("geo").Select(g => g.Value).ToImmutableArray(),
         };
     }
 

@@ -21,6 +21,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
     private PosixSignalRegistration? _sighup;
     private Timer? _timer;
     private readonly Lock _lock = new();
+    private readonly List<FileSystemWatcher> _geoWatchers = [];
 
     public void Start()
     {
@@ -35,6 +36,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
         _watcher.Created += (_, _) => Schedule();
         _watcher.Renamed += (_, _) => Schedule();
         _watcher.EnableRaisingEvents = true;
+        WatchGeoDatabases(state.Current);
         if (!OperatingSystem.IsWindows())
         {
             _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
@@ -46,6 +48,34 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
     }
 
     private void Schedule() => _timer?.Change(Debounce, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// geo.databases: a replaced .mmdb (geoipupdate writes beside it and renames over it) reloads
+    /// the config like an edit of the file would. The loader records each file's size and time,
+    /// so the reloaded config differs from the running one and is applied; a file caught half
+    /// written is rejected, and the last write's event reloads again.
+    /// </summary>
+    private void WatchGeoDatabases(PortwayConfig config)
+    {
+        lock (_geoWatchers)
+        {
+            foreach (var w in _geoWatchers) w.Dispose();
+            _geoWatchers.Clear();
+            foreach (var database in config.Geo.Databases)
+            {
+                var full = Path.GetFullPath(database.Path);
+                var watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+                {
+                    NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+                };
+                watcher.Changed += (_, _) => Schedule();
+                watcher.Created += (_, _) => Schedule();
+                watcher.Renamed += (_, _) => Schedule();
+                watcher.EnableRaisingEvents = true;
+                _geoWatchers.Add(watcher);
+            }
+        }
+    }
 
     /// <summary>The errors of the last rejected reload (null after a successful one); for tests and diagnostics.</summary>
     public IReadOnlyList<ConfigError>? LastErrors { get; private set; }
@@ -104,6 +134,8 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
                 return;
             }
             state.Set(next);
+            if (_timer is not null && current.Geo.Databases.Select(d => d.Path).SequenceEqual(next.Geo.Databases.Select(d => d.Path)) is false)
+                WatchGeoDatabases(next);
             LastErrors = null;
             metrics.Applied();
             LogReloaded(next.Source, next.Routes.Length, next.Clusters.Length);
@@ -113,6 +145,11 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
     public void Dispose()
     {
         _watcher?.Dispose();
+        lock (_geoWatchers)
+        {
+            foreach (var w in _geoWatchers) w.Dispose();
+            _geoWatchers.Clear();
+        }
         _sighup?.Dispose();
         _timer?.Dispose();
     }

@@ -57,6 +57,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<ReloadMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
         builder.Services.AddSingleton<AccessPolicies>();
+        // routes[].match.geo: a matcher policy over the client's regions (Edge/Geo, Edge/Clients).
+        builder.Services.AddSingleton<GeoResolver>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, GeoMatcherPolicy>();
         builder.Services.AddPortwayTls();
         builder.Services.AddPortwayAcme();
         // routes[].timeout maps to YARP's RouteConfig.Timeout, which ASP.NET Core's request-timeouts
@@ -131,7 +134,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
             proxy.UsePortwayLoadBalancing();
             // Innermost: a tunnel destination the balancer chose in a file cluster goes as HTTP/2.
             proxy.UseTunnelDestinations();
-        }));
+        }).ConfigureEndpoints(GeoRouteMetadata.AddTo));
 #pragma warning restore ASP0014
         // 6. Nothing matched: a page for unknown tunnel names, else a 404 page, never a forward
         //    to the host the client named. (Tunnel routes sort before file routes; see TunnelMetadata.)

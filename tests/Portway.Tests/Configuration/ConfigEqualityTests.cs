@@ -154,6 +154,7 @@ public sealed class ConfigEqualityTests
     private static object Sample(Type type) =>
         type == typeof(string) ? "sample"
         : type == typeof(IPNetwork) ? IPNetwork.Parse("192.0.2.0/24")
+        : type == typeof(long) ? 64500L
         : throw new InvalidOperationException($"no sample {type}");
 
     private static object New(Type type) =>

@@ -20,11 +20,11 @@ internal sealed partial class AccessMiddleware(RequestDelegate next, AccessPolic
         var policy = route is null ? null : policies.Get(route.Config.RouteId);
         if (policy is null) return next(context);
 
-        if (!policy.IsAddressAllowed(context.Connection.RemoteIpAddress))
+        if (!policy.IsAddressAllowed(Clients.ClientAddress.Of(context)))
         {
-            LogDenied(context.Connection.RemoteIpAddress?.ToString(), route!.Config.RouteId);
+            LogDenied(Clients.ClientAddress.Of(context)?.ToString(), route!.Config.RouteId);
             return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
-                $"Your address ({context.Connection.RemoteIpAddress}) may not use this site.",
+                $"Your address ({Clients.ClientAddress.Of(context)}) may not use this site.",
                 "If you should have access, ask the site's operator to add your network to routes[].access.allow.");
         }
         if (policy.TryAcquire(context) is { } retryAfter)

@@ -36,7 +36,7 @@ internal sealed class RouteAccessPolicy : IDisposable
                 var partition = key switch
                 {
                     "route" => "",
-                    "client_ip" => ctx.Connection.RemoteIpAddress?.ToString() ?? "",
+                    "client_ip" => Clients.ClientAddress.Of(ctx)?.ToString() ?? "",
                     _ => ctx.Request.Headers[header!].ToString(),
                 };
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => options);

@@ -1,5 +1,4 @@
-using System.Net;
-using Portway.Configuration;
+using Portway.Edge.Clients;
 using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -30,7 +29,7 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
         var http = context.HttpContext;
         var headers = context.ProxyRequest.Headers;
         var remote = http.Connection.RemoteIpAddress;
-        var trusted = remote is not null && IsTrusted(config, remote);
+        var trusted = remote is not null && TrustedProxies.Contains(config, remote);
         var client = remote?.ToString() ?? "unknown";
 
         if (!config.XForwarded)
@@ -70,16 +69,5 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
             headers.TryAddWithoutValidation("Forwarded", incoming.Length > 0 ? incoming + ", " + element : element);
         }
         return ValueTask.CompletedTask;
-    }
-
-    private static bool IsTrusted(ForwardedConfig config, IPAddress remote)
-    {
-        if (config.TrustedProxies.IsEmpty) return false;
-        if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
-        foreach (var network in config.TrustedProxies)
-        {
-            if (network.Contains(remote)) return true;
-        }
-        return false;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Portway.Diagnostics;
+using Portway.Edge.Clients;
 using Portway.Edge.ErrorPages;
 
 namespace Portway.Edge.Limits;
@@ -37,7 +38,7 @@ internal sealed partial class RequestGuardMiddleware(RequestDelegate next, ILogg
         if (request.Headers.TransferEncoding.Count > 0
             && (request.Headers.ContentLength is not null || request.Headers.ContainsKey("X-Content-Length")))
         {
-            LogSmuggling(context.Connection.RemoteIpAddress?.ToString(), request.Host.Value);
+            LogSmuggling(ClientAddress.Of(context)?.ToString(), request.Host.Value);
             context.Response.Headers.Connection = "close";
             return ErrorPage.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad Request",
                 "The request has both Content-Length and Transfer-Encoding, so its length is ambiguous.",

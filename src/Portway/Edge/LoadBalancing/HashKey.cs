@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Clients;
 
 namespace Portway.Edge.LoadBalancing;
 
@@ -45,7 +46,7 @@ internal sealed class HashKey
         {
             if (context.Request.Cookies.TryGetValue(_name, out var value) && value.Length > 0) return StableHash.Of(value.AsSpan());
         }
-        return HashClientIp(context.Connection.RemoteIpAddress);
+        return HashClientIp(ClientAddress.Of(context));
     }
 
     private static ulong? HashClientIp(IPAddress? address)

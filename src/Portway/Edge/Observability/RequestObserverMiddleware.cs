@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portway.Edge.AccessLog;
+using Portway.Edge.Clients;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Metrics;
 using Portway.Edge.Settings;
@@ -18,6 +19,8 @@ internal sealed class RequestObserverMiddleware(RequestDelegate next, EdgeState 
     public async Task InvokeAsync(HttpContext context)
     {
         var start = Stopwatch.GetTimestamp();
+        // The client's address first: every later step (access log, rules, rate limits, geo) reads it.
+        ClientAddress.Resolve(context, state.Current.Forwarded);
         var headerName = state.Current.Forwarded.RequestIdHeader;
         var request = context.Request;
         var incoming = request.Headers[headerName].ToString();
@@ -57,7 +60,7 @@ internal sealed class RequestObserverMiddleware(RequestDelegate next, EdgeState 
             {
                 accessLog.Enqueue(new AccessLogEntry(
                     DateTimeOffset.UtcNow,
-                    context.Connection.RemoteIpAddress?.ToString(),
+                    ClientAddress.Of(context)?.ToString(),
                     request.Host.Value ?? "",
                     request.Method,
                     request.Path.Value ?? "/",

@@ -44,6 +44,8 @@ internal static class ProxyConfigMapper
                     QueryParameters = r.Query.IsEmpty ? null : r.Query.Select(MapQuery).ToList(),
                 },
                 Transforms = r.Transforms.IsEmpty ? null : r.Transforms.Select(MapTransform).ToList(),
+                // In YARP's metadata because matching is YARP's: a change rebuilds the route's endpoint (GeoRouteMetadata).
+                Metadata = r.Geo.IsEmpty ? null : new Dictionary<string, string> { [GeoRouteMetadata.Key] = string.Join(',', r.Geo) },
             });
         }
         return routes;

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Portway.Configuration;
+using Portway.Edge.Geo;
 
 namespace Portway.Edge.Settings;
 
@@ -13,16 +14,20 @@ namespace Portway.Edge.Settings;
 internal sealed class EdgeSettings
 {
     public static readonly EdgeSettings Empty = new(
-        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty);
+        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, GeoTable.Empty);
 
     private readonly FrozenDictionary<string, RouteSettings> _routes;
     private readonly FrozenDictionary<string, ClusterSettings> _clusters;
 
-    private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters)
+    private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters, GeoTable geo)
     {
         _routes = routes;
         _clusters = clusters;
+        Geo = geo;
     }
+
+    /// <summary>geo: in force (databases opened, regions compiled); published with the routes that match on it.</summary>
+    public GeoTable Geo { get; }
 
     /// <summary>
     /// The route's settings, or the defaults for a route the config does not list: a tunnel route,
@@ -49,7 +54,9 @@ internal sealed class EdgeSettings
             var old = previous is not null && previous._clusters.TryGetValue(c.Id, out var found) ? found : null;
             clusters[c.Id] = old?.Source == c ? old : ClusterSettings.From(c, old);
         }
-        return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
+        // Databases whose files did not change keep their opened instance (GeoTable.Build).
+        var geo = GeoTable.Build(config.Geo, previous?.Geo);
+        return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), geo);
     }
 
     private static readonly RouteSettings Cached = new(Cache: true);

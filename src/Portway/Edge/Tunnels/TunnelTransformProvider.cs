@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Clients;
 using Portway.Edge.Settings;
 using Portway.Protocol;
 using Yarp.ReverseProxy.Transforms;
@@ -42,7 +43,7 @@ internal sealed class TunnelTransformProvider : ITransformProvider
     {
         var headers = transform.ProxyRequest.Headers;
         headers.Remove(LinkProtocol.StreamClientIpHeader);
-        var remote = transform.HttpContext.Connection.RemoteIpAddress;
+        var remote = ClientAddress.Of(transform.HttpContext);
         if (remote is not null)
         {
             if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();

@@ -26,6 +26,7 @@ internal static partial class DocumentedKeyCatalog
         // These two tables write whole paths (cache.memory, routes[].cache; tunnels.domains, tokens[].name).
         [("tunnels.md", "## A real edge")] = "tunnels",
         [("caching.md", "## Keys")] = "",
+        [("geo.md", "## Keys")] = "",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
@@ -47,7 +48,7 @@ internal static partial class DocumentedKeyCatalog
     };
 
     /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>
-    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md"];
+    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md", "geo.md"];
 
     public static SortedSet<string> Load(string repoRoot)
     {

@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Http;
+using Portway.Edge.Geo;
+
+namespace Portway.Edge.Settings;
+
+/// <summary>
+/// The client's geo regions for whatever needs them (route matching by routes[].match.geo; allow
+/// and deny rules later): looked up in the <see cref="GeoTable"/> of the snapshot in force, at
+/// most once per request, from the client's address (Edge/Clients/ClientAddress).
+/// </summary>
+internal sealed class GeoResolver(PortwayProxyConfigProvider proxy)
+{
+    public GeoRegionSet RegionsOf(HttpContext context) => proxy.Settings.Geo.RegionsOf(context);
+
+    /// <summary>The table in force: for resolving region names once, not per request.</summary>
+    public GeoTable Table => proxy.Settings.Geo;
+}
