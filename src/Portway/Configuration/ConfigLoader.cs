@@ -10,7 +10,7 @@ namespace Portway.Configuration;
 internal static class ConfigLoader
 {
     private static readonly string[] TopKeys =
-        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache"];
+        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache", "rules"];
 
     public static PortwayConfig LoadFile(string path) => Parse(YamlFile.ReadText(path), path);
 
@@ -33,6 +33,7 @@ internal static class ConfigLoader
             Tunnels = TunnelsSection.Read(top),
             Tls = TlsSection.Read(top),
             Cache = CacheSection.Read(top),
+            Rules = RulesSection.Read(top),
         };
         ConfigValidator.CrossCheck(config, top, context);
         TlsSection.CrossCheck(config, top);

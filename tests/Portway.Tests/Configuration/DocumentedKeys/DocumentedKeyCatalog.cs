@@ -43,7 +43,7 @@ internal static partial class DocumentedKeyCatalog
         ["routes[].transforms[].kind"] = RoutesSection.TransformKinds,
         ["clusters[].load_balancing"] = LoadBalancingNames.All,
         ["listeners[].protocols"] = ListenersSection.ProtocolNames,
-        ["routes[].access.rate_limit.key"] = AccessSection.RateLimitKeys,
+        ["routes[].access.rate_limit.key"] = Portway.Edge.Rules.RateLimitRule.KeyNames,
     };
 
     /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>
