@@ -18,6 +18,11 @@ internal sealed class RuleKinds : IRuleCompiler
         new IpRule(),
         new RateLimitRule(),
         new BasicAuthRule(),
+        new HeadersRule(),
+        new RespondRule(),
+        new RedirectRule(),
+        new RewriteRule(),
+        new SecurityHeadersRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();

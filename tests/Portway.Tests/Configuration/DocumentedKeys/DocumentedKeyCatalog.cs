@@ -26,6 +26,13 @@ internal static partial class DocumentedKeyCatalog
         // These two tables write whole paths (cache.memory, routes[].cache; tunnels.domains, tokens[].name).
         [("tunnels.md", "## A real edge")] = "tunnels",
         [("caching.md", "## Keys")] = "",
+        // policy.md: where lists attach (whole paths), then one table per rule kind, its keys under rules[].KIND.
+        [("policy.md", "## Where rules attach")] = "",
+        [("policy.md", "## `headers`")] = "rules[].headers",
+        [("policy.md", "## `respond`")] = "rules[].respond",
+        [("policy.md", "## `redirect`")] = "rules[].redirect",
+        [("policy.md", "## `rewrite`")] = "rules[].rewrite",
+        [("policy.md", "## `security_headers`")] = "rules[].security_headers",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
@@ -47,7 +54,7 @@ internal static partial class DocumentedKeyCatalog
     };
 
     /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>
-    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md"];
+    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md", "policy.md"];
 
     public static SortedSet<string> Load(string repoRoot)
     {
