@@ -188,6 +188,8 @@ internal sealed record TunnelTokenConfig
     public bool AllowTcp { get; init; } = true;
     /// <summary>Redirect http → https (308) for this token's names once a certificate covers them, like sites.</summary>
     public bool HttpsRedirect { get; init; } = true;
+    /// <summary>Rules for every request to this token's tunnels, after the global ones (docs/policy.md).</summary>
+    public EquatableArray<RuleConfig> Rules { get; init; } = [];
 }
 
 internal static class LoadBalancingNames

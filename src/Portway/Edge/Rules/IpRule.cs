@@ -27,8 +27,9 @@ internal sealed partial class IpRule : RuleKind<IpRule.Config>
 
     public override Config? Read(YamlSection rule)
     {
-        var config = new Config(Networks(rule, "allow"), Networks(rule, "deny"));
-        return config;
+        if (!rule.Has("allow") && !rule.Has("deny"))
+            rule.Context.Error(rule.Node, rule.Path, "checks nothing; give allow and/or deny, e.g. allow: [10.0.0.0/8, 2001:db8::/32]");
+        return new Config(Networks(rule, "allow"), Networks(rule, "deny"));
     }
 
     public override Rule Compile(Config config) => new Check(config);

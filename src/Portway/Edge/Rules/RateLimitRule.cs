@@ -56,6 +56,8 @@ internal sealed class RateLimitRule : RuleKind<RateLimitRule.Config>
                 QueueLimit = 0,
                 AutoReplenishment = true,
             };
+            // One factory for every partition: a lambda inside the partitioner would be a new closure per request.
+            Func<string, TokenBucketRateLimiterOptions> factory = _ => options;
             var key = config.Key;
             var header = key.StartsWith("header:", StringComparison.Ordinal) ? key[7..] : null;
             // The partition key is a string per request (the address or header text): the limiter
@@ -68,7 +70,7 @@ internal sealed class RateLimitRule : RuleKind<RateLimitRule.Config>
                     "client_ip" => ClientAddress.Of(ctx)?.ToString() ?? "",
                     _ => ctx.Request.Headers[header!].ToString(),
                 };
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => options);
+                return RateLimitPartition.GetTokenBucketLimiter(partition, factory);
             });
         }
 

@@ -6,7 +6,7 @@ using Yarp.ReverseProxy.Model;
 namespace Portway.Edge.Rules;
 
 /// <summary>
-/// Runs the matched route's rules (global, route, cluster; docs/policy.md) once routing has
+/// Runs the matched route's rules (global, route or tunnel token, cluster; docs/policy.md) once routing has
 /// picked the route and before anything is forwarded or served from cache. The first rule that
 /// answers ends the request; rules that change the response do it just before its headers go
 /// out, whoever wrote it. A route without rules costs one dictionary lookup.
@@ -20,7 +20,7 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>();
         if (route is null) return next(context);
         var routeId = route.Config.RouteId;
-        var chain = config.Settings.Route(routeId).Rules;
+        var chain = config.Settings.Rules(route.Config);
         if (chain.IsEmpty) return next(context);
 
         var rules = chain.Rules;

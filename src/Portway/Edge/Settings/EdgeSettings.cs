@@ -13,17 +13,21 @@ namespace Portway.Edge.Settings;
 internal sealed class EdgeSettings
 {
     public static readonly EdgeSettings Empty = new(
-        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, RouteSettings.Default, []);
+        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, RouteSettings.Default,
+        FrozenDictionary<string, RuleChain>.Empty, []);
 
     private readonly FrozenDictionary<string, RouteSettings> _routes;
     private readonly FrozenDictionary<string, ClusterSettings> _clusters;
     private readonly RouteSettings _unlisted;
+    /// <summary>Per tunnel token with rules: the global rules, then the token's.</summary>
+    private readonly FrozenDictionary<string, RuleChain> _tokens;
     /// <summary>Compiled rules by where they are written ("global", "route:ID", "cluster:ID"), for reuse by the next build.</summary>
     private readonly Dictionary<string, Rule[]> _rules;
 
     private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters,
-        RouteSettings unlisted, Dictionary<string, Rule[]> rules)
+        RouteSettings unlisted, FrozenDictionary<string, RuleChain> tokens, Dictionary<string, Rule[]> rules)
     {
+        _tokens = tokens;
         _routes = routes;
         _clusters = clusters;
         _unlisted = unlisted;
@@ -36,6 +40,19 @@ internal sealed class EdgeSettings
     /// the global rules only.
     /// </summary>
     public RouteSettings Route(string routeId) => _routes.TryGetValue(routeId, out var settings) ? settings : _unlisted;
+
+    /// <summary>
+    /// The rules of a request on <paramref name="route"/>: a listed route's chain; for a tunnel
+    /// route, the global rules then its token's (the token is in the route's metadata); else the
+    /// global rules. File routes find theirs with the first lookup.
+    /// </summary>
+    public RuleChain Rules(Yarp.ReverseProxy.Configuration.RouteConfig route)
+    {
+        if (_routes.TryGetValue(route.RouteId, out var settings)) return settings.Rules;
+        if (_tokens.Count > 0 && route.Metadata is { } metadata && metadata.TryGetValue(TunnelMetadata.Token, out var token)
+            && _tokens.TryGetValue(token, out var chain)) return chain;
+        return _unlisted.Rules;
+    }
 
     /// <summary>The cluster's settings, or the defaults for a cluster the config does not list (as for routes).</summary>
     public ClusterSettings Cluster(string clusterId) => _clusters.TryGetValue(clusterId, out var settings) ? settings : ClusterSettings.Default;
@@ -50,7 +67,7 @@ internal sealed class EdgeSettings
     /// </summary>
     public static EdgeSettings Build(PortwayConfig config, EdgeSettings? previous, IRuleCompiler? rules = null)
     {
-        var compiled = new Dictionary<string, Rule[]>(StringComparer.OrdinalIgnoreCase);
+        var compiled = new Dictionary<string, Rule[]>(StringComparer.Ordinal);
         var global = Compile("global", config.Rules, previous, rules, compiled);
         var clusterRules = new Dictionary<string, Rule[]>(config.Clusters.Length, StringComparer.OrdinalIgnoreCase);
         foreach (var c in config.Clusters) clusterRules[c.Id] = Compile("cluster:" + c.Id, c.Rules, previous, rules, compiled);
@@ -69,10 +86,15 @@ internal sealed class EdgeSettings
             var old = previous is not null && previous._clusters.TryGetValue(c.Id, out var found) ? found : null;
             clusters[c.Id] = old?.Source == c ? old : ClusterSettings.From(c, old);
         }
+        var tokens = new Dictionary<string, RuleChain>(StringComparer.Ordinal);
+        foreach (var t in config.Tunnels.Tokens)
+        {
+            if (!t.Rules.IsEmpty) tokens[t.Name] = Chain(global, Compile("token:" + t.Name, t.Rules, previous, rules, compiled), []);
+        }
         var unlisted = global.Length == 0 ? RouteSettings.Default : new RouteSettings(false, new RuleChain(global));
         if (previous is not null) DisposeDropped(previous._rules, compiled);
         return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
-            clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), unlisted, compiled);
+            clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), unlisted, tokens.ToFrozenDictionary(StringComparer.Ordinal), compiled);
     }
 
     private static Rule[] Compile(string owner, EquatableArray<RuleConfig> configs, EdgeSettings? previous, IRuleCompiler? compiler, Dictionary<string, Rule[]> compiled)
