@@ -8,7 +8,7 @@ internal static class ClustersSection
     {
         var result = ImmutableArray.CreateBuilder<ClusterConfig>();
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var c in top.List("clusters", "id", "destinations", "load_balancing", "hash_on", "health", "timeouts", "retries", "http2", "tls"))
+        foreach (var c in top.List("clusters", "id", "destinations", "load_balancing", "hash_on", "health", "timeouts", "retries", "http2", "tls", "rules"))
         {
             var id = c.String("id", required: true) ?? "";
             if (id.Length > 0 && !ids.Add(id)) c.Error("id", $"duplicate cluster id '{id}'; cluster ids must be unique");
@@ -27,6 +27,7 @@ internal static class ClustersSection
                 Destinations = ReadDestinations(c),
                 Http2ToDestinations = c.Bool("http2") ?? false,
                 Tls = TlsSection.ReadUpstream(c),
+                Rules = RulesSection.Read(c),
             };
             var timeouts = c.Child("timeouts", "connect", "response");
             if (timeouts is not null)

@@ -10,7 +10,7 @@ namespace Portway.Configuration;
 internal static class ConfigLoader
 {
     private static readonly string[] TopKeys =
-        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache", "geo"];
+        ["listeners", "admin", "routes", "clusters", "forwarded", "limits", "access_log", "tunnels", "tls", "cache", "geo", "rules"];
 
     public static PortwayConfig LoadFile(string path) => Parse(YamlFile.ReadText(path), path);
 
@@ -34,6 +34,7 @@ internal static class ConfigLoader
             Tls = TlsSection.Read(top),
             Cache = CacheSection.Read(top),
             Geo = GeoSection.Read(top),
+            Rules = RulesSection.Read(top),
         };
         ConfigValidator.CrossCheck(config, top, context);
         TlsSection.CrossCheck(config, top);

@@ -21,6 +21,8 @@ internal sealed record PortwayConfig
     public TlsConfig Tls { get; init; } = new();
     public CacheConfig Cache { get; init; } = new();
     public GeoConfig Geo { get; init; } = new();
+    /// <summary>Rules for every request that matched a route, before the route's and the cluster's (docs/policy.md).</summary>
+    public EquatableArray<RuleConfig> Rules { get; init; } = [];
 }
 
 /// <summary>
@@ -57,8 +59,11 @@ internal sealed record RouteConfig
     public EquatableArray<TransformConfig> Transforms { get; init; } = [];
     /// <summary>Responses on this route go through the shared cache (docs/caching.md).</summary>
     public bool Cache { get; init; }
-    /// <summary>Address rules, rate limit and basic auth for this route (see docs/access.md).</summary>
-    public AccessConfig? Access { get; init; }
+    /// <summary>
+    /// The route's rules in order (docs/policy.md): the <c>access</c> shorthand's rules first
+    /// (docs/access.md), then <c>rules:</c>. They run after the global rules and before the cluster's.
+    /// </summary>
+    public EquatableArray<RuleConfig> Rules { get; init; } = [];
 }
 
 /// <summary>Mode is one of exact, prefix, contains, exists, not_exists (YARP's header match modes).</summary>
@@ -85,6 +90,8 @@ internal sealed record ClusterConfig
     public RetryConfig Retries { get; init; } = new();
     public bool Http2ToDestinations { get; init; }
     public UpstreamTlsConfig? Tls { get; init; }
+    /// <summary>Rules for every route to this cluster, after the route's own (docs/policy.md).</summary>
+    public EquatableArray<RuleConfig> Rules { get; init; } = [];
 }
 
 /// <summary>A server (<paramref name="Url"/>), or the agents holding a tunnel name (<paramref name="Tunnel"/>, Url null).</summary>
@@ -184,6 +191,8 @@ internal sealed record TunnelTokenConfig
     public bool AllowTcp { get; init; } = true;
     /// <summary>Redirect http → https (308) for this token's names once a certificate covers them, like sites.</summary>
     public bool HttpsRedirect { get; init; } = true;
+    /// <summary>Rules for every request to this token's tunnels, after the global ones (docs/policy.md).</summary>
+    public EquatableArray<RuleConfig> Rules { get; init; } = [];
 }
 
 internal static class LoadBalancingNames

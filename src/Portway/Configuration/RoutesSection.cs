@@ -15,7 +15,7 @@ internal static class RoutesSection
         var result = ImmutableArray.CreateBuilder<RouteConfig>();
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var index = 0;
-        foreach (var r in top.List("routes", "id", "match", "cluster", "order", "timeout", "transforms", "cache", "access"))
+        foreach (var r in top.List("routes", "id", "match", "cluster", "order", "timeout", "transforms", "cache", "access", "rules"))
         {
             var id = r.String("id") ?? $"route{index}";
             index++;
@@ -30,7 +30,7 @@ internal static class RoutesSection
                 Timeout = r.Duration("timeout", TimeSpan.FromMilliseconds(1)),
                 Transforms = ReadTransforms(r),
                 Cache = CacheSection.ReadRoute(r),
-                Access = AccessSection.Read(r),
+                Rules = [.. AccessSection.Read(r), .. RulesSection.Read(r)],
             };
             if (match is not null) route = ReadMatch(match, route);
             result.Add(route);

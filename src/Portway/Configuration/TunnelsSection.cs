@@ -29,7 +29,7 @@ internal static class TunnelsSection
                 t.Error("tcp_ports", $"'{ports}' is not a port range; write it like 20000-20999 (or 0 for any free port)");
         }
         var tokens = ImmutableArray.CreateBuilder<TunnelTokenConfig>();
-        foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp", "https_redirect"))
+        foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp", "https_redirect", "rules"))
         {
             var hash = tok.String("sha256", required: true);
             if (hash is not null && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
@@ -44,6 +44,7 @@ internal static class TunnelsSection
                 AllowPooling = tok.Bool("allow_pooling") ?? false,
                 AllowTcp = tok.Bool("allow_tcp") ?? true,
                 HttpsRedirect = tok.Bool("https_redirect") ?? true,
+                Rules = RulesSection.Read(tok),
             });
         }
         return d with

@@ -10,7 +10,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Portway.Configuration;
-using Portway.Edge.Access;
 using Portway.Edge.AccessLog;
 using Portway.Edge.Acme;
 using Portway.Edge.Caching;
@@ -21,6 +20,7 @@ using Portway.Edge.LoadBalancing;
 using Portway.Edge.Metrics;
 using Portway.Edge.Observability;
 using Portway.Edge.Routing;
+using Portway.Edge.Rules;
 using Portway.Edge.Settings;
 using Portway.Edge.Tls;
 using Portway.Edge.Tunnels;
@@ -56,7 +56,6 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<ReloadMetrics>();
         builder.Services.AddSingleton<NoRouteHandler>();
-        builder.Services.AddSingleton<AccessPolicies>();
         // routes[].match.geo: a matcher policy over the client's regions (Edge/Geo, Edge/Clients).
         builder.Services.AddSingleton<GeoResolver>();
         builder.Services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, GeoMatcherPolicy>();
@@ -110,9 +109,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         // 3b. ACME http-01 answers, http→https 308 and HSTS: per site, before any route can match.
         app.UseMiddleware<HttpsRedirectMiddleware>();
         app.UseRouting();
-        // 3c. Route guards (address rules, rate limit, basic auth) need the matched route and must
-        //     run before anything is forwarded or served from cache.
-        app.UseMiddleware<AccessMiddleware>();
+        // 3c. Rules (global, route, cluster: ip, rate_limit, basic_auth, headers, redirect…) need the
+        //     matched route and must run before anything is forwarded or served from cache.
+        app.UseMiddleware<RulesMiddleware>();
         // 3d. Routes that require a visitor certificate (mTLS) check it once the route is known.
         app.UseMiddleware<ClientCertificateMiddleware>();
         // 3e. routes[].timeout: the whole request (guards excluded) within the route's limit, else

@@ -102,6 +102,18 @@ public sealed class ConfigEqualityTests
             if (ElementType(type) is { } element && IsRecord(element))
             {
                 var items = ((System.Collections.IEnumerable)value!).Cast<object>().ToList();
+                if (items.Count == 0 && element.IsAbstract)
+                {
+                    // A list of rules: one item of each rule kind's config, each changed in turn.
+                    foreach (var kind in element.Assembly.GetTypes().Where(t => !t.IsAbstract && t.IsSubclassOf(element)))
+                    {
+                        var added = New(kind);
+                        var addedRoot = rebuild(With(node, property, Array(element, [added])));
+                        changes.Add(($"{here}+{kind.Name}", baseline, addedRoot));
+                        Walk(added, addedRoot, v => rebuild(With(node, property, Array(element, [v]))), $"{here}[0:{kind.DeclaringType?.Name ?? kind.Name}]", changes);
+                    }
+                    continue;
+                }
                 if (items.Count == 0)
                 {
                     var added = New(element);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Portway.Configuration;
 using Portway.Edge.Forwarding;
+using Portway.Edge.Rules;
 using Portway.Edge.Settings;
 using Portway.Edge.Tunnels;
 using Yarp.ReverseProxy.Configuration;
@@ -21,7 +22,7 @@ internal static class ProxyConfigMapper
 {
     /// <summary>Everything one config publishes: YARP's routes and clusters, and Portway's settings, in one snapshot.</summary>
     public static ProxySnapshot Map(PortwayConfig config, EdgeSettings? previous) =>
-        new(MapRoutes(config), MapClusters(config), EdgeSettings.Build(config, previous));
+        new(MapRoutes(config), MapClusters(config), EdgeSettings.Build(config, previous, RuleKinds.Compiler));
 
     public static IReadOnlyList<YarpRoute> MapRoutes(PortwayConfig config)
     {

@@ -14,15 +14,25 @@ namespace Portway.Edge.Settings;
 internal sealed class EdgeSettings
 {
     public static readonly EdgeSettings Empty = new(
-        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, GeoTable.Empty);
+        FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, RouteSettings.Default,
+        FrozenDictionary<string, RuleChain>.Empty, [], GeoTable.Empty);
 
     private readonly FrozenDictionary<string, RouteSettings> _routes;
     private readonly FrozenDictionary<string, ClusterSettings> _clusters;
+    private readonly RouteSettings _unlisted;
+    /// <summary>Per tunnel token with rules: the global rules, then the token's.</summary>
+    private readonly FrozenDictionary<string, RuleChain> _tokens;
+    /// <summary>Compiled rules by where they are written ("global", "route:ID", "cluster:ID"), for reuse by the next build.</summary>
+    private readonly Dictionary<string, Rule[]> _rules;
 
-    private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters, GeoTable geo)
+    private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters,
+        RouteSettings unlisted, FrozenDictionary<string, RuleChain> tokens, Dictionary<string, Rule[]> rules, GeoTable geo)
     {
+        _tokens = tokens;
         _routes = routes;
         _clusters = clusters;
+        _unlisted = unlisted;
+        _rules = rules;
         Geo = geo;
     }
 
@@ -30,10 +40,24 @@ internal sealed class EdgeSettings
     public GeoTable Geo { get; }
 
     /// <summary>
-    /// The route's settings, or the defaults for a route the config does not list: a tunnel route,
-    /// or a route YARP still serves from the previous snapshot while it applies a reload.
+    /// The route's settings, or those of a route the config does not list (a tunnel route, or a
+    /// route YARP still serves from the previous snapshot while it applies a reload): no cache,
+    /// the global rules only.
     /// </summary>
-    public RouteSettings Route(string routeId) => _routes.TryGetValue(routeId, out var settings) ? settings : RouteSettings.Default;
+    public RouteSettings Route(string routeId) => _routes.TryGetValue(routeId, out var settings) ? settings : _unlisted;
+
+    /// <summary>
+    /// The rules of a request on <paramref name="route"/>: a listed route's chain; for a tunnel
+    /// route, the global rules then its token's (the token is in the route's metadata); else the
+    /// global rules. File routes find theirs with the first lookup.
+    /// </summary>
+    public RuleChain Rules(Yarp.ReverseProxy.Configuration.RouteConfig route)
+    {
+        if (_routes.TryGetValue(route.RouteId, out var settings)) return settings.Rules;
+        if (_tokens.Count > 0 && route.Metadata is { } metadata && metadata.TryGetValue(TunnelMetadata.Token, out var token)
+            && _tokens.TryGetValue(token, out var chain)) return chain;
+        return _unlisted.Rules;
+    }
 
     /// <summary>The cluster's settings, or the defaults for a cluster the config does not list (as for routes).</summary>
     public ClusterSettings Cluster(string clusterId) => _clusters.TryGetValue(clusterId, out var settings) ? settings : ClusterSettings.Default;
@@ -41,23 +65,80 @@ internal sealed class EdgeSettings
     /// <summary>
     /// Builds the settings of <paramref name="config"/>. A cluster whose config equals the one
     /// <paramref name="previous"/> was built from keeps its <see cref="ClusterSettings"/> instance,
-    /// so state the policies derive from it survives a reload that did not touch the cluster.
+    /// so state the policies derive from it survives a reload that did not touch the cluster; a
+    /// rule equal to the one at the same place in <paramref name="previous"/> keeps its instance
+    /// (rate-limit buckets survive), and the previous build's rules not kept are disposed.
+    /// <paramref name="rules"/> compiles rules; it may be null only for a config without any.
     /// </summary>
-    public static EdgeSettings Build(PortwayConfig config, EdgeSettings? previous)
+    public static EdgeSettings Build(PortwayConfig config, EdgeSettings? previous, IRuleCompiler? rules = null)
     {
+        var compiled = new Dictionary<string, Rule[]>(StringComparer.Ordinal);
+        var global = Compile("global", config.Rules, previous, rules, compiled);
+        var clusterRules = new Dictionary<string, Rule[]>(config.Clusters.Length, StringComparer.OrdinalIgnoreCase);
+        foreach (var c in config.Clusters) clusterRules[c.Id] = Compile("cluster:" + c.Id, c.Rules, previous, rules, compiled);
+
         // Ids compare as YARP compares them (case-insensitively).
         var routes = new Dictionary<string, RouteSettings>(config.Routes.Length, StringComparer.OrdinalIgnoreCase);
-        foreach (var r in config.Routes) routes[r.Id] = r.Cache ? Cached : RouteSettings.Default;
+        foreach (var r in config.Routes)
+        {
+            var own = Compile("route:" + r.Id, r.Rules, previous, rules, compiled);
+            var chain = Chain(global, own, clusterRules.GetValueOrDefault(r.ClusterId) ?? []);
+            routes[r.Id] = !r.Cache && chain.IsEmpty ? RouteSettings.Default : new RouteSettings(r.Cache, chain);
+        }
         var clusters = new Dictionary<string, ClusterSettings>(config.Clusters.Length, StringComparer.OrdinalIgnoreCase);
         foreach (var c in config.Clusters)
         {
             var old = previous is not null && previous._clusters.TryGetValue(c.Id, out var found) ? found : null;
             clusters[c.Id] = old?.Source == c ? old : ClusterSettings.From(c, old);
         }
+        var tokens = new Dictionary<string, RuleChain>(StringComparer.Ordinal);
+        foreach (var t in config.Tunnels.Tokens)
+        {
+            if (!t.Rules.IsEmpty) tokens[t.Name] = Chain(global, Compile("token:" + t.Name, t.Rules, previous, rules, compiled), []);
+        }
+        var unlisted = global.Length == 0 ? RouteSettings.Default : new RouteSettings(false, new RuleChain(global));
+        if (previous is not null) DisposeDropped(previous._rules, compiled);
         // Databases whose files did not change keep their opened instance (GeoTable.Build).
         var geo = GeoTable.Build(config.Geo, previous?.Geo);
-        return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), geo);
+        return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), unlisted, tokens.ToFrozenDictionary(StringComparer.Ordinal), compiled, geo);
     }
 
-    private static readonly RouteSettings Cached = new(Cache: true);
+    private static Rule[] Compile(string owner, EquatableArray<RuleConfig> configs, EdgeSettings? previous, IRuleCompiler? compiler, Dictionary<string, Rule[]> compiled)
+    {
+        if (configs.IsEmpty) return [];
+        if (compiler is null) throw new InvalidOperationException($"{owner} has rules but no rule compiler was given");
+        var old = previous?._rules.GetValueOrDefault(owner);
+        var result = new Rule[configs.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = old is not null && i < old.Length && old[i].Config == configs[i] ? old[i] : compiler.Compile(configs[i]);
+        }
+        compiled[owner] = result;
+        return result;
+    }
+
+    private static RuleChain Chain(Rule[] global, Rule[] route, Rule[] cluster)
+    {
+        if (global.Length + route.Length + cluster.Length == 0) return RuleChain.Empty;
+        return new RuleChain([.. global, .. route, .. cluster]);
+    }
+
+    /// <summary>
+    /// Rules of the previous build that this one did not keep hold timers (rate-limit buckets);
+    /// requests still routed by the previous snapshot for a moment may find them disposed, which
+    /// the rules tolerate.
+    /// </summary>
+    private static void DisposeDropped(Dictionary<string, Rule[]> old, Dictionary<string, Rule[]> kept)
+    {
+        var keptSet = new HashSet<Rule>(ReferenceEqualityComparer.Instance);
+        foreach (var list in kept.Values) keptSet.UnionWith(list);
+        foreach (var list in old.Values)
+        {
+            foreach (var rule in list)
+            {
+                if (!keptSet.Contains(rule)) rule.Dispose();
+            }
+        }
+    }
 }

@@ -18,6 +18,9 @@ internal static class TunnelMetadata
     /// <summary>On a tunnel cluster whose token turned the http → https redirect off ("false").</summary>
     public const string NoHttpsRedirect = "Portway.TunnelNoHttpsRedirect";
 
+    /// <summary>On tunnel routes, clusters and destinations of a token's tunnels: the token's name (its rules apply).</summary>
+    public const string Token = "Portway.TunnelToken";
+
     public static string RouteId(string name) => "tunnel:" + name;
 
     public static string ClusterId(string name) => "tunnel:" + name;

@@ -26,6 +26,7 @@ internal sealed class TunnelProxyConfigProvider : IProxyConfigProvider
             var hosts = new string[domains.Length];
             for (var i = 0; i < hosts.Length; i++) hosts[i] = entry.Name + "." + domains[i];
             var metadata = new Dictionary<string, string> { [TunnelMetadata.Name] = entry.Name };
+            if (entry.TokenName is { } tokenName) metadata[TunnelMetadata.Token] = tokenName;
             if (!tokens.IsDefault && tokens.FirstOrDefault(t => t.Name == entry.TokenName) is { HttpsRedirect: false }) metadata[TunnelMetadata.NoHttpsRedirect] = "true";
             routes.Add(new RouteConfig
             {

@@ -27,6 +27,13 @@ internal static partial class DocumentedKeyCatalog
         [("tunnels.md", "## A real edge")] = "tunnels",
         [("caching.md", "## Keys")] = "",
         [("geo.md", "## Keys")] = "",
+        // policy.md: where lists attach (whole paths), then one table per rule kind, its keys under rules[].KIND.
+        [("policy.md", "## Where rules attach")] = "",
+        [("policy.md", "## `headers`")] = "rules[].headers",
+        [("policy.md", "## `respond`")] = "rules[].respond",
+        [("policy.md", "## `redirect`")] = "rules[].redirect",
+        [("policy.md", "## `rewrite`")] = "rules[].rewrite",
+        [("policy.md", "## `security_headers`")] = "rules[].security_headers",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
@@ -44,11 +51,11 @@ internal static partial class DocumentedKeyCatalog
         ["routes[].transforms[].kind"] = RoutesSection.TransformKinds,
         ["clusters[].load_balancing"] = LoadBalancingNames.All,
         ["listeners[].protocols"] = ListenersSection.ProtocolNames,
-        ["routes[].access.rate_limit.key"] = AccessSection.RateLimitKeys,
+        ["routes[].access.rate_limit.key"] = Portway.Edge.Rules.RateLimitRule.KeyNames,
     };
 
     /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>
-    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md", "geo.md"];
+    public static readonly string[] Documents = ["configuration.md", "access.md", "load-balancing.md", "tls.md", "tunnels.md", "caching.md", "geo.md", "policy.md"];
 
     public static SortedSet<string> Load(string repoRoot)
     {

@@ -1,0 +1,42 @@
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+using Portway.Configuration;
+using Portway.Edge.Settings;
+
+namespace Portway.Edge.Rules;
+
+/// <summary>
+/// The one registry of rule kinds. Adding a kind: its class (a <see cref="RuleKind{TConfig}"/>)
+/// and one line in <see cref="All"/>. The loader reads <c>rules:</c> lists with these
+/// (<see cref="RuleCatalog"/>), and <c>ProxyConfigMapper</c> compiles them with <see cref="Compiler"/>.
+/// </summary>
+internal sealed class RuleKinds : IRuleCompiler
+{
+    /// <summary>In the order docs/policy.md lists them; the order in a config is the config's.</summary>
+    public static readonly IRuleKind[] All =
+    [
+        new IpRule(),
+        new RateLimitRule(),
+        new BasicAuthRule(),
+        new HeadersRule(),
+        new RespondRule(),
+        new RedirectRule(),
+        new RewriteRule(),
+        new SecurityHeadersRule(),
+    ];
+
+    public static readonly RuleKinds Compiler = new();
+
+    private readonly FrozenDictionary<string, IRuleKind> _byName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+
+    public Rule Compile(RuleConfig config) => _byName[config.Kind].Compile(config);
+
+    /// <summary>
+    /// Configuration sits below the edge's folders and cannot name the kinds; this hands them to
+    /// the loader before any other code of the assembly runs, so every parse knows them.
+    /// </summary>
+#pragma warning disable CA2255 // one executable: the module is the application, not a library
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void RegisterWithLoader() => RuleCatalog.Register(All);
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Portway.Configuration;
+
+namespace Portway.Edge.Settings;
+
+/// <summary>
+/// One compiled rule, immutable, built once per config change by its kind (Edge/Rules) and shared
+/// by every request. A rule passes (returns null, maybe having changed the request), or answers
+/// (returns the task writing the response: 403, 429, 401, a redirect, a fixed body); the first
+/// answer ends the list. Rules that change the response say so with <see cref="ChangesResponse"/>.
+/// </summary>
+internal abstract class Rule(RuleConfig config) : IDisposable
+{
+    /// <summary>What it was built from: a reload keeps the instance (and its state, e.g. buckets) when this is equal.</summary>
+    public RuleConfig Config { get; } = config;
+
+    /// <summary>Null to pass on; else the answer. Synchronous when passing: no allocation on that path.</summary>
+    public abstract Task? OnRequest(HttpContext context, string routeId, ILogger logger);
+
+    /// <summary>True when <see cref="OnResponse"/> does something; only then is a response callback registered.</summary>
+    public virtual bool ChangesResponse => false;
+
+    /// <summary>Just before the response headers go out (the server's response, or another rule's answer).</summary>
+    public virtual void OnResponse(HttpContext context) { }
+
+    public virtual void Dispose() { }
+}
