@@ -218,6 +218,7 @@ public sealed class GeoRoutingTests
     [InlineData("eu: [DE]", "p.yaml:3:10: geo.regions.eu: 'DE' needs a MaxMind database: list a GeoLite2/GeoIP2 Country, City or ASN .mmdb in geo.databases (networks work without one)")]
     [InlineData("eu: [asn:x]", "p.yaml:3:10: geo.regions.eu: 'asn:x' is not an AS number; write it like asn:13335")]
     [InlineData("eu: [europe]", "p.yaml:3:10: geo.regions.eu: 'europe' is not a region member; write a country code (DE), continent:EU, asn:13335, or an address or CIDR (10.0.0.0/8, 2001:db8::/32)")]
+    [InlineData("eu: [10.0.0.0/8]\n    EU: [11.0.0.0/8]", "p.yaml:4:5: geo.regions.EU: region 'EU' is defined twice (names are compared ignoring case); merge the two lists")]
     [InlineData("e/u: [10.0.0.0/8]", "p.yaml:3:5: geo.regions.e/u: 'e/u' is not a region name; use letters, digits, '-' and '_', e.g. eu or us-east")]
     public void BadRegionMember_ConfigError(string region, string expected)
     {
