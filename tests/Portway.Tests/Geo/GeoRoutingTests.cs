@@ -123,6 +123,46 @@ public sealed class GeoRoutingTests
         return await client.GetStringAsync(url);
     }
 
+    [Theory]
+    [InlineData("a", "b", "a")]
+    [InlineData("b", "a", "b")]
+    public async Task OverlappingRegions_EquallySpecificRoutes_FirstListedWins(string first, string second, string expected)
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var b = await TestOrigin.StartAsync("b");
+        await using var rest = await TestOrigin.StartAsync("rest");
+        // 203.0.113.9 is in both regions; the routes differ only in them.
+        await using var edge = await TestEdge.StartAsync($"""
+            forwarded:
+              trusted_proxies: [127.0.0.1]
+            geo:
+              regions:
+                a: [203.0.113.0/24]
+                b: [203.0.113.9, 198.51.100.0/24]
+            routes:
+              - id: first
+                match: {"{"} geo: [{first}] {"}"}
+                cluster: {first}
+              - id: second
+                match: {"{"} geo: [{second}] {"}"}
+                cluster: {second}
+              - id: rest
+                cluster: rest
+            clusters:
+              - id: a
+                destinations: [{a.Url}]
+              - id: b
+                destinations: [{b.Url}]
+              - id: rest
+                destinations: [{rest.Url}]
+            """);
+
+        Assert.Equal(expected, await From(edge, "203.0.113.9"));
+        Assert.Equal("b", await From(edge, "198.51.100.1"));
+        Assert.Equal("a", await From(edge, "203.0.113.10"));
+        Assert.Equal("rest", await From(edge, "192.0.2.1"));
+    }
+
     [SkippableFact]
     public async Task ReplacedDatabase_PickedUpOnReload()
     {
