@@ -46,6 +46,7 @@ internal static partial class GeoSection
         var regions = new YamlSection(g.Context, map, g.Join("regions"), names);
         if (names.Length > GeoConfig.MaxRegions)
             g.Error("regions", $"{names.Length} regions; at most {GeoConfig.MaxRegions} are allowed");
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (keyNode, _) in map.Children)
         {
             var name = (keyNode as YamlScalarNode)?.Value ?? "";
@@ -53,6 +54,12 @@ internal static partial class GeoSection
             if (!RegionName().IsMatch(name))
             {
                 g.Context.Error(keyNode, key, $"'{name}' is not a region name; use letters, digits, '-' and '_', e.g. eu or us-east");
+                continue;
+            }
+            // match.geo compares names case-insensitively, so 'eu' and 'EU' would be one region twice.
+            if (!seen.Add(name))
+            {
+                g.Context.Error(keyNode, key, $"region '{name}' is defined twice (names are compared ignoring case); merge the two lists");
                 continue;
             }
             var countries = ImmutableArray.CreateBuilder<string>();

@@ -123,6 +123,46 @@ public sealed class GeoRoutingTests
         return await client.GetStringAsync(url);
     }
 
+    [Theory]
+    [InlineData("a", "b", "a")]
+    [InlineData("b", "a", "b")]
+    public async Task OverlappingRegions_EquallySpecificRoutes_FirstListedWins(string first, string second, string expected)
+    {
+        await using var a = await TestOrigin.StartAsync("a");
+        await using var b = await TestOrigin.StartAsync("b");
+        await using var rest = await TestOrigin.StartAsync("rest");
+        // 203.0.113.9 is in both regions; the routes differ only in them.
+        await using var edge = await TestEdge.StartAsync($"""
+            forwarded:
+              trusted_proxies: [127.0.0.1]
+            geo:
+              regions:
+                a: [203.0.113.0/24]
+                b: [203.0.113.9, 198.51.100.0/24]
+            routes:
+              - id: first
+                match: {"{"} geo: [{first}] {"}"}
+                cluster: {first}
+              - id: second
+                match: {"{"} geo: [{second}] {"}"}
+                cluster: {second}
+              - id: rest
+                cluster: rest
+            clusters:
+              - id: a
+                destinations: [{a.Url}]
+              - id: b
+                destinations: [{b.Url}]
+              - id: rest
+                destinations: [{rest.Url}]
+            """);
+
+        Assert.Equal(expected, await From(edge, "203.0.113.9"));
+        Assert.Equal("b", await From(edge, "198.51.100.1"));
+        Assert.Equal("a", await From(edge, "203.0.113.10"));
+        Assert.Equal("rest", await From(edge, "192.0.2.1"));
+    }
+
     [SkippableFact]
     public async Task ReplacedDatabase_PickedUpOnReload()
     {
@@ -218,6 +258,7 @@ public sealed class GeoRoutingTests
     [InlineData("eu: [DE]", "p.yaml:3:10: geo.regions.eu: 'DE' needs a MaxMind database: list a GeoLite2/GeoIP2 Country, City or ASN .mmdb in geo.databases (networks work without one)")]
     [InlineData("eu: [asn:x]", "p.yaml:3:10: geo.regions.eu: 'asn:x' is not an AS number; write it like asn:13335")]
     [InlineData("eu: [europe]", "p.yaml:3:10: geo.regions.eu: 'europe' is not a region member; write a country code (DE), continent:EU, asn:13335, or an address or CIDR (10.0.0.0/8, 2001:db8::/32)")]
+    [InlineData("eu: [10.0.0.0/8]\n    EU: [11.0.0.0/8]", "p.yaml:4:5: geo.regions.EU: region 'EU' is defined twice (names are compared ignoring case); merge the two lists")]
     [InlineData("e/u: [10.0.0.0/8]", "p.yaml:3:5: geo.regions.e/u: 'e/u' is not a region name; use letters, digits, '-' and '_', e.g. eu or us-east")]
     public void BadRegionMember_ConfigError(string region, string expected)
     {

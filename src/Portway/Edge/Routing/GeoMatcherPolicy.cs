@@ -44,7 +44,31 @@ internal sealed class GeoMatcherPolicy(GeoResolver geo) : MatcherPolicy, IEndpoi
             }
             if ((regions.Mask & metadata.MaskIn(regions.Table)) == 0) candidates.SetValidity(i, false);
         }
+        if (looked) KeepFirstListed(candidates);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Two equally specific geo routes (same score) can both hold a client in two regions; ASP.NET
+    /// Core would answer that with an ambiguous-match 500. The one listed first in routes[] wins,
+    /// as the first matching server block or ACL does in nginx and HAProxy; <c>order</c> still
+    /// decides between routes that set it (they differ in score).
+    /// </summary>
+    private static void KeepFirstListed(CandidateSet candidates)
+    {
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (!candidates.IsValidCandidate(i) || candidates[i].Endpoint.Metadata.GetMetadata<GeoRouteMetadata>() is not { } mine) continue;
+            for (var j = 0; j < candidates.Count; j++)
+            {
+                if (j == i || !candidates.IsValidCandidate(j) || candidates[j].Score != candidates[i].Score) continue;
+                if (candidates[j].Endpoint.Metadata.GetMetadata<GeoRouteMetadata>() is { } other && other.Index < mine.Index)
+                {
+                    candidates.SetValidity(i, false);
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>Endpoints with geo metadata first (EndpointMetadataComparer's rule), so an equally specific route without it is the fallback.</summary>

@@ -27,8 +27,9 @@ internal static class ProxyConfigMapper
     public static IReadOnlyList<YarpRoute> MapRoutes(PortwayConfig config)
     {
         var routes = new List<YarpRoute>(config.Routes.Length);
-        foreach (var r in config.Routes)
+        for (var index = 0; index < config.Routes.Length; index++)
         {
+            var r = config.Routes[index];
             routes.Add(new YarpRoute
             {
                 RouteId = r.Id,
@@ -46,7 +47,7 @@ internal static class ProxyConfigMapper
                 },
                 Transforms = r.Transforms.IsEmpty ? null : r.Transforms.Select(MapTransform).ToList(),
                 // In YARP's metadata because matching is YARP's: a change rebuilds the route's endpoint (GeoRouteMetadata).
-                Metadata = r.Geo.IsEmpty ? null : new Dictionary<string, string> { [GeoRouteMetadata.Key] = string.Join(',', r.Geo) },
+                Metadata = r.Geo.IsEmpty ? null : new Dictionary<string, string> { [GeoRouteMetadata.Key] = GeoRouteMetadata.Value(index, r.Geo) },
             });
         }
         return routes;
