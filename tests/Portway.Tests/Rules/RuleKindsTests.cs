@@ -134,7 +134,8 @@ public sealed class RuleKindsTests
     }
 
     [Fact]
-    [CoversKey("rules[].redirect.to", "rules[].redirect.status", "rules[].redirect.match")]
+    [CoversKey("rules[].redirect.to", "rules[].redirect.status", "rules[].redirect.match",
+        "routes[].rules[].redirect.to", "routes[].rules[].redirect.status", "routes[].rules[].redirect.match")]
     public async Task Redirect_MatchingPath_TargetFromCapturesAndQuery_OthersPass()
     {
         await using var origin = await TestOrigin.StartAsync("a");

@@ -11,7 +11,7 @@ namespace Portway.Tests.Rules;
 public sealed class RulesModelTests
 {
     [Fact]
-    [CoversKey("routes[].rules", "clusters[].rules")]
+    [CoversKey("clusters[].rules")]
     public async Task Rules_GlobalThenRouteThenCluster_FirstAnswerEndsTheList()
     {
         await using var origin = await Probe.StartEchoAsync();

@@ -90,6 +90,10 @@ public sealed class FullSampleTests
         // on the public listener and on the h2c one.
         using var site = await Probe.SendAsync(edge.Client, "GET /page Host=www.example.com");
         Assert.Equal("web", Cluster.OriginOf(site));
+        Assert.Equal("nosniff", site.Headers.GetValues("X-Content-Type-Options").Single()); // the global security_headers rule
+        using var moved = await Probe.SendAsync(edge.Client, "GET /old/page?x=1 Host=www.example.com");  // the route's redirect rule
+        Assert.Equal(HttpStatusCode.PermanentRedirect, moved.StatusCode);
+        Assert.Equal("/new/page?x=1", moved.Headers.Location?.ToString());
         using var h2c = new HttpClient();
         using var overH2c = await h2c.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(grpc, "/page"))
         {
