@@ -197,10 +197,8 @@ internal sealed partial class AcmeManager(
         {
             foreach (var name in _tunnelNames.Keys) wanted.TryAdd("tunnel|" + name, ([name], false, null));
         }
-        // Another CA (letsencrypt_staging → production, docs/deploy.md) or another storage folder: what
-        // is managed came from the old one. Start over, so a certificate stored for the new CA is
-        // loaded and every other name is ordered from it now, not at the old certificate's renewal
-        // date; the old certificates stay served until their replacements arrive.
+        // Another CA (staging → production, docs/deploy.md) or storage: order every name from it now, not at
+        // the old certificate's renewal date; the old ones stay served until their replacements arrive.
         if (_clientConfig is not null && (acme.Directory != _clientConfig.Directory || acme.Storage != _clientConfig.Storage)) _managed.Clear();
         foreach (var (key, entry) in _managed.ToList())
         {
