@@ -39,6 +39,7 @@ internal static class ConfigLoader
         ConfigValidator.CrossCheck(config, top, context);
         TlsSection.CrossCheck(config, top);
         GeoSection.CrossCheck(config, top, context);
+        context.RunAfterLoad(config);
         if (context.Errors.Count > 0)
             throw new ConfigException(context.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return TlsSection.WithTunnelWildcards(config);

@@ -11,6 +11,20 @@ internal sealed class ConfigContext(string file)
 
     public void Error(YamlNode? node, string key, string message) =>
         Errors.Add(new ConfigError(File, node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, key, message));
+
+    private List<Action<PortwayConfig>>? _afterLoad;
+
+    /// <summary>
+    /// A check that needs the whole config (a rule naming geo regions): runs once every section is
+    /// read, and reports through <see cref="Error"/> at the node it captured.
+    /// </summary>
+    public void AfterLoad(Action<PortwayConfig> check) => (_afterLoad ??= []).Add(check);
+
+    internal void RunAfterLoad(PortwayConfig config)
+    {
+        if (_afterLoad is null) return;
+        foreach (var check in _afterLoad) check(config);
+    }
 }
 
 /// <summary>

@@ -24,6 +24,7 @@ internal static class EventIds
     // 310–319: per-route access rules (Edge/Access). 310 was 400 until 2026-12-01, which the TLS
     // file-certificate message also used; TLS kept 400 because docs/tls.md lists it.
     public const int AccessDenied = 310;
+    public const int GeoDenied = 311;
 
     // 320–339: destination health (Edge/Health).
     public const int HealthConsecutiveFailuresEjected = 322;

@@ -16,6 +16,7 @@ internal sealed class RuleKinds : IRuleCompiler
     public static readonly IRuleKind[] All =
     [
         new IpRule(),
+        new GeoRule(),
         new RateLimitRule(),
         new BasicAuthRule(),
         new HeadersRule(),

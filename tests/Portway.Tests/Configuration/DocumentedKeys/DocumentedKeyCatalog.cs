@@ -29,6 +29,7 @@ internal static partial class DocumentedKeyCatalog
         [("geo.md", "## Keys")] = "",
         // policy.md: where lists attach (whole paths), then one table per rule kind, its keys under rules[].KIND.
         [("policy.md", "## Where rules attach")] = "",
+        [("policy.md", "## `geo`")] = "rules[].geo",
         [("policy.md", "## `headers`")] = "rules[].headers",
         [("policy.md", "## `respond`")] = "rules[].respond",
         [("policy.md", "## `redirect`")] = "rules[].redirect",

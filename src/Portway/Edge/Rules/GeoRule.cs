@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Portway.Configuration;
+using Portway.Diagnostics;
+using Portway.Edge.Clients;
+using Portway.Edge.ErrorPages;
+using Portway.Edge.Settings;
+
+namespace Portway.Edge.Rules;
+
+/// <summary>
+/// <c>geo</c>: allow or deny by the client's regions (geo.regions, docs/geo.md). Deny wins; when
+/// <c>allow</c> is set, a client in none of its regions is refused too. The regions come from the
+/// same per-request lookup routes[].match.geo uses, so both on one request cost one lookup.
+/// </summary>
+internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
+{
+    internal sealed record Config(EquatableArray<string> Allow, EquatableArray<string> Deny) : RuleConfig
+    {
+        public override string Kind => "geo";
+    }
+
+    public override string Name => "geo";
+
+    public override string[] Keys { get; } = ["allow", "deny"];
+
+    public override Config? Read(YamlSection rule)
+    {
+        if (!rule.Has("allow") && !rule.Has("deny"))
+            rule.Context.Error(rule.Node, rule.Path, "checks nothing; give allow and/or deny, e.g. allow: [eu] (regions of geo.regions)");
+        return new Config(Regions(rule, "allow"), Regions(rule, "deny"));
+    }
+
+    public override Rule Compile(Config config) => new Check(config);
+
+    private static ImmutableArray<string> Regions(YamlSection s, string key)
+    {
+        var result = ImmutableArray.CreateBuilder<string>();
+        var path = s.Join(key);
+        foreach (var (name, node) in s.StringList(key))
+        {
+            result.Add(name);
+            // The regions are defined elsewhere in the file (geo.regions): checked once all of it is read.
+            s.Context.AfterLoad(config =>
+            {
+                var known = new string[config.Geo.Regions.Length];
+                for (var i = 0; i < known.Length; i++) known[i] = config.Geo.Regions[i].Name;
+                if (Array.Exists(known, k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))) return;
+                var hint = Nearest.Find(name, known);
+                var list = known.Length == 0 ? "geo.regions defines none" : $"defined regions: {string.Join(", ", known)}";
+                s.Context.Error(node, path, $"unknown region '{name}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}; {list}");
+            });
+        }
+        return result.ToImmutable();
+    }
+
+    private sealed partial class Check(Config config) : Rule(config)
+    {
+        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        {
+            var regions = context.RequestServices.GetRequiredService<GeoResolver>().RegionsOf(context);
+            if (IsAllowed(regions)) return null;
+            var client = ClientAddress.Of(context);
+            LogDenied(logger, client?.ToString(), routeId);
+            var where = regions.IsEmpty ? "not in any region this site knows" : $"in {string.Join(", ", regions.Names())}";
+            return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
+                $"Your address ({client}) is {where}, which may not use this site.",
+                "If you should have access, ask the site's operator to add your network to the route's geo rule.");
+        }
+
+        private bool IsAllowed(Geo.GeoRegionSet regions)
+        {
+            foreach (var name in config.Deny)
+            {
+                if (regions.Contains(name)) return false;
+            }
+            if (config.Allow.IsEmpty) return true;
+            foreach (var name in config.Allow)
+            {
+                if (regions.Contains(name)) return true;
+            }
+            return false;
+        }
+
+        [LoggerMessage(EventId = EventIds.GeoDenied, Level = LogLevel.Information, Message = "Denied {Client} on route {Route} by its geo rule")]
+        private static partial void LogDenied(ILogger logger, string? client, string route);
+    }
+}
