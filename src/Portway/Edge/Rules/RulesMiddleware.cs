@@ -28,12 +28,33 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         // only the rules reached (the first answer ends the list for both halves).
         var response = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
         if (response is not null) context.Response.OnStarting(s_onStarting, response);
+        if (chain.IsAsync) return RunAsync(context, routeId, chain, response);
         for (var i = 0; i < rules.Length; i++)
         {
             if (response is not null) response.Reached = i + 1;
             if (rules[i].OnRequest(context, routeId, logger) is { } answer) return answer;
         }
         return next(context);
+    }
+
+    /// <summary>The same walk for chains with a rule that may wait; kept apart so sync chains never allocate a state machine.</summary>
+    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response)
+    {
+        for (var i = 0; i < chain.Rules.Length; i++)
+        {
+            if (response is not null) response.Reached = i + 1;
+            var rule = chain.Rules[i];
+            if (rule.IsAsync)
+            {
+                if (await rule.OnRequestAsync(context, routeId, logger)) return;
+            }
+            else if (rule.OnRequest(context, routeId, logger) is { } answer)
+            {
+                await answer;
+                return;
+            }
+        }
+        await next(context);
     }
 
     private static Task OnStarting(object state)

@@ -15,8 +15,26 @@ internal abstract class Rule(RuleConfig config) : IDisposable
     /// <summary>What it was built from: a reload keeps the instance (and its state, e.g. buckets) when this is equal.</summary>
     public RuleConfig Config { get; } = config;
 
-    /// <summary>Null to pass on; else the answer. Synchronous when passing: no allocation on that path.</summary>
+    /// <summary>Null to pass on; else the answer. Synchronous when passing: no allocation on that path.
+    /// An <see cref="IsAsync"/> rule implements <see cref="OnRequestAsync"/> and may throw here.</summary>
     public abstract Task? OnRequest(HttpContext context, string routeId, ILogger logger);
+
+    /// <summary>
+    /// True for a rule that may have to wait before it can pass or answer (a request body to
+    /// read, a key set or an auth service to ask). Only chains holding one take the async path.
+    /// </summary>
+    public virtual bool IsAsync => false;
+
+    /// <summary>
+    /// For an <see cref="IsAsync"/> rule: true when it answered (the response is written), false to
+    /// pass on. The default runs <see cref="OnRequest"/>, so sync rules need not implement it.
+    /// </summary>
+    public virtual async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    {
+        if (OnRequest(context, routeId, logger) is not { } answer) return false;
+        await answer;
+        return true;
+    }
 
     /// <summary>True when <see cref="OnResponse"/> does something; only then is a response callback registered.</summary>
     public virtual bool ChangesResponse => false;

@@ -13,7 +13,11 @@ internal sealed class RuleChain
     public RuleChain(Rule[] rules)
     {
         _rules = rules;
-        foreach (var rule in rules) ChangesResponse |= rule.ChangesResponse;
+        foreach (var rule in rules)
+        {
+            ChangesResponse |= rule.ChangesResponse;
+            IsAsync |= rule.IsAsync;
+        }
     }
 
     public bool IsEmpty => _rules.Length == 0;
@@ -22,4 +26,7 @@ internal sealed class RuleChain
 
     /// <summary>Any rule that changes the response: the only case a request registers a response callback.</summary>
     public bool ChangesResponse { get; }
+
+    /// <summary>Any rule that may wait (<see cref="Rule.IsAsync"/>): only such chains run through an async method.</summary>
+    public bool IsAsync { get; }
 }
