@@ -131,11 +131,15 @@ bench_rss_kb() {
   echo "$total"
 }
 
+# BENCH_WRK_ARGS: extra wrk arguments for every run and warm-up (e.g. -H 'Authorization: …'),
+# so every proxy of a run gets the same requests.
+BENCH_WRK_ARGS=()
+
 # bench_wrk OUT URL SECONDS THREADS CONNS: runs wrk --latency, keeps its output in OUT, and
 # prints "rps p50_ms p99_ms requests errors mib_s". Errors = socket errors + non-2xx/3xx.
 bench_wrk() {
   local out=$1 url=$2 seconds=$3 threads=$4 conns=$5
-  wrk --latency -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s "$url" > "$out" 2>&1 || true
+  wrk "${BENCH_WRK_ARGS[@]}" --latency -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s "$url" > "$out" 2>&1 || true
   bench_parse_wrk "$out"
 }
 
@@ -158,7 +162,7 @@ bench_parse_wrk() {
 # bench_warm URL SECONDS [THREADS CONNS]: load without measuring (JIT tiering, pools, caches).
 bench_warm() {
   bench_log "warming $1 for $2 s"
-  wrk -t"${3:-2}" -c"${4:-64}" -d"$2s" "$1" > /dev/null 2>&1 || true
+  wrk "${BENCH_WRK_ARGS[@]}" -t"${3:-2}" -c"${4:-64}" -d"$2s" "$1" > /dev/null 2>&1 || true
 }
 
 # bench_measure LABEL=VALUE... -- PID URL SECONDS THREADS CONNS: one wrk run against URL while

@@ -6,13 +6,17 @@
 #   bench/proxy.sh --quick          # 1 round, 3 s: a smoke check of the harness
 #   bench/proxy.sh --proxies portway,nginx --variant pgo-off:DOTNET_TieredPGO=0
 #   bench/proxy.sh --variant main:@/tmp/portway-main     # another build, same run
+#   bench/proxy.sh --proxies portway --variant rules:config=bench/proxy/portway-rules.yaml \
+#                  --header "Authorization: Bearer $(bench/proxy/rules-token)"   # rule cost
 #
 # Options:
 #   --rounds N          rounds (default 5)          --duration S   seconds per wrk run (10)
 #   --warm S            load on each .NET process before measuring (15)
 #   --proxies LIST      any of portway,nginx,haproxy,yarp (default all four)
-#   --variant NAME:SPEC an extra Portway, SPEC = comma list of ENV=VALUE and/or @BUILD_DIR
-#                       (a directory holding a built `portway`); repeatable
+#   --variant NAME:SPEC an extra Portway, SPEC = comma list of ENV=VALUE, @BUILD_DIR
+#                       (a directory holding a built `portway`) and/or config=TEMPLATE (its
+#                       config instead of bench/proxy/portway.yaml); repeatable
+#   --header H          a request header every wrk run sends, to every proxy; repeatable
 #   --small-conns N     wrk connections for the small body (64); --large-conns N for 1 MiB (16)
 #   --workloads LIST    small,1MiB (default both)
 #   --no-build          reuse bench/results/build/
@@ -20,8 +24,8 @@
 . "$(dirname "$0")/lib.sh"
 
 rounds=5 duration=10 warm=15 proxies=portway,nginx,haproxy,yarp small_conns=64 large_conns=16 build=1 workloads=small,1MiB
-declare -A variant_env=() variant_dir=()
-variants=()
+declare -A variant_env=() variant_dir=() variant_config=()
+variants=() headers=()
 while (($#)); do
   case $1 in
     --quick) rounds=1 duration=3 warm=5 ;;
@@ -32,12 +36,17 @@ while (($#)); do
     --variant)
       name=${2%%:*} spec=${2#*:}
       variants+=("$name")
-      variant_env[$name]='' variant_dir[$name]=''
+      variant_env[$name]='' variant_dir[$name]='' variant_config[$name]=''
       IFS=, read -ra parts <<< "$spec"
       for part in "${parts[@]}"; do
-        if [[ $part == @* ]]; then variant_dir[$name]=${part#@}; else variant_env[$name]+="$part "; fi
+        case $part in
+          @*) variant_dir[$name]=${part#@} ;;
+          config=*) variant_config[$name]=$(realpath "${part#config=}") ;;
+          *) variant_env[$name]+="$part " ;;
+        esac
       done
       shift ;;
+    --header) headers+=(-H "$2"); shift ;;
     --small-conns) small_conns=$2; shift ;;
     --large-conns) large_conns=$2; shift ;;
     --workloads) workloads=$2; shift ;;
@@ -51,6 +60,7 @@ IFS=, read -ra names <<< "$proxies"
 names+=("${variants[@]}")
 
 bench_init proxy
+BENCH_WRK_ARGS=("${headers[@]}")
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
   bench_log "building Portway and BareYarp (Release)"
@@ -67,7 +77,8 @@ fi
   echo "rounds: $rounds x ${duration}s; warm-up ${warm}s per .NET process"
   echo "small: wrk -t2 -c$small_conns; 1 MiB: wrk -t2 -c$large_conns"
   echo "$(nginx -v 2>&1); $(haproxy -v | head -1); dotnet $(dotnet --version)"
-  for v in "${variants[@]}"; do echo "variant $v: ${variant_env[$v]}${variant_dir[$v]:+build ${variant_dir[$v]}}"; done
+  for v in "${variants[@]}"; do echo "variant $v: ${variant_env[$v]}${variant_dir[$v]:+build ${variant_dir[$v]} }${variant_config[$v]:+config ${variant_config[$v]}}"; done
+  if ((${#headers[@]})); then echo "request headers (every proxy): $((${#headers[@]} / 2))"; fi
 } > "$BENCH_OUT/meta.txt"
 
 # The origin: nginx with a small fixed body and a 1 MiB file.
@@ -95,7 +106,7 @@ for name in "${names[@]}"; do
       # portway, or a variant of it.
       if [[ $name != portway && -z ${variant_env[$name]+x} ]]; then echo "unknown proxy '$name'" >&2; exit 2; fi
       dotnet[$name]=1
-      bench_render "$BENCH_DIR/proxy/portway.yaml" "$BENCH_OUT/$name.yaml" PORT="${port[$name]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port"
+      bench_render "${variant_config[$name]:-$BENCH_DIR/proxy/portway.yaml}" "$BENCH_OUT/$name.yaml" PORT="${port[$name]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port"
       dir=${variant_dir[$name]:-$build_dir/portway}
       # shellcheck disable=SC2086 # the variant's env is a word list on purpose
       bench_start "$name" env ${variant_env[$name]:-} "$dir/portway" serve --config "$BENCH_OUT/$name.yaml" ;;
@@ -106,8 +117,8 @@ done
 expected_small=$(curl -sf "http://127.0.0.1:$origin_port/small")
 for name in "${names[@]}"; do
   bench_wait_http "http://127.0.0.1:${port[$name]}/small" 60 "$name"
-  got=$(curl -sf "http://127.0.0.1:${port[$name]}/small") || true
-  size=$(curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:${port[$name]}/files/1m.bin") || true
+  got=$(curl -sf "${headers[@]}" "http://127.0.0.1:${port[$name]}/small") || true
+  size=$(curl -sf "${headers[@]}" -o /dev/null -w '%{size_download}' "http://127.0.0.1:${port[$name]}/files/1m.bin") || true
   if [[ $got != "$expected_small" || $size != 1048576 ]]; then
     bench_log "$name answers wrongly: small='$got' (want '$expected_small'), 1 MiB file size=$size"
     exit 1
