@@ -7,7 +7,7 @@
 #   bench/proxy.sh --proxies portway,nginx --variant pgo-off:DOTNET_TieredPGO=0
 #   bench/proxy.sh --variant main:@/tmp/portway-main     # another build, same run
 #   bench/proxy.sh --proxies portway --variant rules:config=bench/proxy/portway-rules.yaml \
-#                  --header "Authorization: Bearer $(bench/proxy/rules-token)"   # rule cost
+#                  --header "Authorization: Bearer $(cat bench/proxy/rules.jwt)"   # rule cost
 #
 # Options:
 #   --rounds N          rounds (default 5)          --duration S   seconds per wrk run (10)
@@ -106,7 +106,7 @@ for name in "${names[@]}"; do
       # portway, or a variant of it.
       if [[ $name != portway && -z ${variant_env[$name]+x} ]]; then echo "unknown proxy '$name'" >&2; exit 2; fi
       dotnet[$name]=1
-      bench_render "${variant_config[$name]:-$BENCH_DIR/proxy/portway.yaml}" "$BENCH_OUT/$name.yaml" PORT="${port[$name]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port"
+      bench_render "${variant_config[$name]:-$BENCH_DIR/proxy/portway.yaml}" "$BENCH_OUT/$name.yaml" PORT="${port[$name]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port" BENCH_DIR="$BENCH_DIR"
       dir=${variant_dir[$name]:-$build_dir/portway}
       # shellcheck disable=SC2086 # the variant's env is a word list on purpose
       bench_start "$name" env ${variant_env[$name]:-} "$dir/portway" serve --config "$BENCH_OUT/$name.yaml" ;;
