@@ -106,7 +106,7 @@ internal sealed class RateLimiterCheck : Rule
 
     /// <summary>
     /// Seconds to wait: the limiter's own estimate where it gives one (the token bucket: until
-    /// enough tokens; the fixed window: a whole window, an upper bound), else the window, and for
+    /// its next refill; the fixed window: a whole window, both upper bounds), else the window, and for
     /// concurrency, which frees a permit whenever a request ends, one second.
     /// </summary>
     private int RetryAfterSeconds(RateLimitLease lease)
