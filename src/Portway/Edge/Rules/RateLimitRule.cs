@@ -55,10 +55,10 @@ internal sealed class RateLimitRule : RuleKind<RateLimitRule.Config>
             rl.Error("segments", $"does not apply to algorithm {algorithm}; only sliding_window is divided into segments");
 
         var keys = ImmutableArray.CreateBuilder<string>();
-        foreach (var (value, _) in rl.StringList("key"))
+        foreach (var (value, node) in rl.StringList("key"))
         {
             if (RateLimitKey.IsValid(value)) { if (!keys.Contains(value)) keys.Add(value); }
-            else rl.Error("key", $"'{value}' is not allowed; allowed: {string.Join(", ", KeyNames)}, or a list of these");
+            else rl.Context.Error(node, rl.Join("key"), $"'{value}' is not allowed; allowed: {string.Join(", ", KeyNames)}, or a list of these");
         }
         if (keys.Count == 0 && !rl.Has("key")) keys.Add("client_ip");
 
