@@ -53,7 +53,7 @@ internal static class HashPasswordCommand
             }
             Console.WriteLine(parse.GetValue(algorithm) == "pbkdf2-sha256"
                 ? PasswordHash.NewPbkdf2(password, Pbkdf2Iterations)
-                : BCrypt.Net.BCrypt.HashPassword(password, rounds));
+                : BCrypt.Net.BCrypt.HashPassword(password, BCrypt.Net.BCrypt.GenerateSalt(rounds, 'b')));
             return 0;
         });
         return command;
