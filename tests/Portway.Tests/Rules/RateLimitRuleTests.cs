@@ -131,6 +131,7 @@ public sealed class RateLimitRuleTests
     [InlineData("requests: 2, segments: 4", "routes[0].access.rate_limit.segments: does not apply to algorithm token_bucket")]
     [InlineData("algorithm: leaky_bucket, requests: 2", "routes[0].access.rate_limit.algorithm: 'leaky_bucket' is not allowed (did you mean 'token_bucket'?); allowed: token_bucket, fixed_window, sliding_window, concurrency")]
     [InlineData("requests: 2, key: [client_ip, 'headr:X']", "routes[0].access.rate_limit.key: 'headr:X' is not allowed; allowed: client_ip, route, header:NAME, claim:NAME, tunnel_token, or a list of these")]
+    [InlineData("requests: 2, key: []", "routes[0].access.rate_limit.key: names no key; give one of client_ip, route, header:NAME, claim:NAME, tunnel_token, or a list of these")]
     [InlineData("requests: 2, missing_key: lump", "routes[0].access.rate_limit.missing_key: 'lump' is not allowed; allowed: client_ip, allow, deny")]
     public void Load_KeyThatDoesNotFitTheAlgorithmOrIsUnknown_LocatedError(string rateLimit, string expected)
     {

@@ -55,12 +55,18 @@ internal sealed class RateLimitRule : RuleKind<RateLimitRule.Config>
             rl.Error("segments", $"does not apply to algorithm {algorithm}; only sliding_window is divided into segments");
 
         var keys = ImmutableArray.CreateBuilder<string>();
-        foreach (var (value, node) in rl.StringList("key"))
+        var written = rl.StringList("key");
+        foreach (var (value, node) in written)
         {
             if (RateLimitKey.IsValid(value)) { if (!keys.Contains(value)) keys.Add(value); }
             else rl.Context.Error(node, rl.Join("key"), $"'{value}' is not allowed; allowed: {string.Join(", ", KeyNames)}, or a list of these");
         }
-        if (keys.Count == 0 && !rl.Has("key")) keys.Add("client_ip");
+        if (keys.Count == 0)
+        {
+            // An empty list would be one limiter for every request: refuse it rather than guess.
+            if (rl.Raw("key") is YamlDotNet.RepresentationModel.YamlSequenceNode && written.Count == 0) rl.Error("key", $"names no key; give one of {string.Join(", ", KeyNames)}, or a list of these");
+            keys.Add("client_ip");
+        }
 
         return new Config(algorithm, requests ?? 1,
             rl.Duration("per", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(1),
