@@ -66,7 +66,7 @@ public sealed class BasicAuthRuleTests
         return (process.ExitCode, (await stdout).Trim(), await stderr);
     }
 
-    [Fact]
+    [SkippableFact]
     [CoversKey("routes[].access.basic_auth.users[].password_hash")]
     public async Task BcryptFromHtpasswd_RightPasswordPasses_WrongOrUnknownUserIs401()
     {
@@ -85,7 +85,7 @@ public sealed class BasicAuthRuleTests
         Assert.Equal(2, origin.Requests);
     }
 
-    [Fact]
+    [SkippableFact]
     [CoversKey("routes[].access.basic_auth.htpasswd")]
     public async Task Htpasswd_FileOfBcryptLines_ItsUsersLogIn()
     {
