@@ -13,6 +13,7 @@ internal static class PortwayCli
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(HealthcheckCommand.Create());
+        root.Subcommands.Add(HashPasswordCommand.Create());
         // The agent: tunnels from this machine to an edge (docs/tunnels.md).
         root.Subcommands.Add(HttpCommand.Create());
         root.Subcommands.Add(TcpCommand.Create());

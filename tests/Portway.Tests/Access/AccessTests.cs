@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Infrastructure;
@@ -66,7 +65,7 @@ public sealed class AccessTests
     }
 
     [Fact]
-    [CoversKey("routes[].access.basic_auth.realm", "routes[].access.basic_auth.users[].name", "routes[].access.basic_auth.users[].password_sha256")]
+    [CoversKey("routes[].access.basic_auth.realm", "routes[].access.basic_auth.users[].name", "routes[].access.basic_auth.users[].password_hash")]
     public async Task BasicAuth_RequiresCredentials_AndStripsThemBeforeForwarding()
     {
         string? seenAuthorization = "unset";
@@ -75,13 +74,13 @@ public sealed class AccessTests
             seenAuthorization = ctx.Request.Headers.Authorization.ToString();
             return ctx.Response.WriteAsync("secret page");
         });
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("s3cret"))).ToLowerInvariant();
+        var hash = BCrypt.Net.BCrypt.HashPassword("s3cret", 4);
         await using var edge = await TestEdge.StartAsync(Config(origin.Url, $"""
                   basic_auth:
                     realm: staff
                     users:
                       - name: alice
-                        password_sha256: {hash}
+                        password_hash: '{hash}'
             """));
 
         var anonymous = await edge.Client.GetAsync("/");

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portway.Tests.Configuration.DocumentedKeys;
@@ -57,10 +56,10 @@ public sealed class RuleKindsTests
     [Fact]
     public async Task RateLimitAndBasicAuth_InARulesList_BehaveAsInAccess()
     {
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("pw"))).ToLowerInvariant();
+        var hash = BCrypt.Net.BCrypt.HashPassword("pw", 4);
         await using var origin = await TestOrigin.StartAsync("a");
         await using var edge = await TestEdge.StartAsync(OneRoute(origin.Url, $$"""
-                  - basic_auth: { realm: team, users: [{ name: bob, password_sha256: {{hash}} }] }
+                  - basic_auth: { realm: team, users: [{ name: bob, password_hash: '{{hash}}' }] }
                   - rate_limit: { requests: 1, per: 1h }
             """));
         using var anonymous = await edge.Client.GetAsync("/");

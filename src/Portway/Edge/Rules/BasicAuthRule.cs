@@ -1,22 +1,18 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
-using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
 
 namespace Portway.Edge.Rules;
 
 /// <summary>
-/// <c>basic_auth</c>: RFC 7617 credentials checked against SHA-256 password hashes (hex; never
-/// plain text in the file), 401 without valid ones. The Authorization header is removed before
-/// forwarding: the credentials are the edge's, not the server's.
+/// <c>basic_auth</c>: RFC 7617 credentials checked against salted, slow password hashes (bcrypt or
+/// PBKDF2, <see cref="PasswordHash"/>; never plain text in the file), from the config or an Apache
+/// htpasswd file, 401 without valid ones. The Authorization header is removed before forwarding:
+/// the credentials are the edge's, not the server's.
 /// </summary>
 internal sealed class BasicAuthRule : RuleKind<BasicAuthRule.Config>
 {
-    internal sealed record User(string Name, string PasswordSha256);
+    internal sealed record User(string Name, string PasswordHash);
 
     internal sealed record Config(string Realm, EquatableArray<User> Users) : RuleConfig
     {
@@ -25,72 +21,69 @@ internal sealed class BasicAuthRule : RuleKind<BasicAuthRule.Config>
 
     public override string Name => "basic_auth";
 
-    public override string[] Keys { get; } = ["realm", "users"];
+    public override string[] Keys { get; } = ["realm", "users", "htpasswd"];
 
     public override Config? Read(YamlSection ba)
     {
         var users = ImmutableArray.CreateBuilder<User>();
-        foreach (var u in ba.List("users", "name", "password_sha256"))
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        // password_sha256 stays a known key so that its error says how to move on, not "unknown key".
+        foreach (var u in ba.List("users", "name", "password_hash", "password_sha256"))
         {
             var name = u.String("name", required: true);
-            var hash = u.String("password_sha256", required: true);
             if (name is not null && name.Contains(':')) u.Error("name", "a basic-auth user name cannot contain ':'");
-            if (hash is not null && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
-                u.Error("password_sha256", "must be the 64-hex-digit SHA-256 of the password; make it with: printf %s 'PASSWORD' | sha256sum");
-            if (name is not null && hash is not null) users.Add(new User(name, hash.ToLowerInvariant()));
+            if (u.Has("password_sha256"))
+            {
+                u.Error("password_sha256", "is no longer accepted: an unsalted SHA-256 is guessed quickly from a leaked config; "
+                    + "write password_hash: with the output of `portway hash-password` (bcrypt) instead");
+                continue;
+            }
+            var hash = u.String("password_hash", required: true);
+            if (hash is not null && PasswordHash.Parse(hash, out var error) is null) u.Error("password_hash", error!);
+            else if (name is not null && hash is not null && !name.Contains(':'))
+            {
+                if (names.Add(name)) users.Add(new User(name, hash));
+                else u.Error("name", $"user '{name}' is listed twice");
+            }
         }
-        if (users.Count == 0 && !ba.Has("users")) ba.Error("users", "is required: a list of {name, password_sha256}");
+        if (ba.String("htpasswd") is { } file) ReadHtpasswd(ba, file, users, names);
+        if (!ba.Has("users") && !ba.Has("htpasswd"))
+            ba.Error("users", "is required: a list of {name, password_hash}, or htpasswd: FILE");
         return new Config(ba.String("realm") ?? "Portway", users.ToImmutable());
     }
 
-    public override Rule Compile(Config config) => new Check(config);
-
-    private sealed class Check : Rule
+    /// <summary>
+    /// Apache's format: one <c>user:hash</c> per line, # comments. Read when the config is loaded
+    /// (and on every reload), so its users are part of the rule's config and a changed file is a changed rule.
+    /// </summary>
+    private static void ReadHtpasswd(YamlSection ba, string file, ImmutableArray<User>.Builder users, HashSet<string> names)
     {
-        private static readonly byte[] DummyHash = SHA256.HashData("portway-no-such-user"u8);
-
-        private readonly Dictionary<string, byte[]> _users = new(StringComparer.Ordinal);
-        private readonly string _challenge;
-
-        public Check(Config config) : base(config)
+        string[] lines;
+        try
         {
-            foreach (var u in config.Users) _users[u.Name] = Convert.FromHexString(u.PasswordSha256);
-            _challenge = $"Basic realm=\"{config.Realm}\", charset=\"UTF-8\"";
+            lines = File.ReadAllLines(file);
         }
-
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var authorization = context.Request.Headers.Authorization.ToString();
-            if (!IsAuthorized(authorization))
-            {
-                context.Response.Headers.WWWAuthenticate = _challenge;
-                return ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
-                    "This site needs a user name and password.", "Your browser will ask for them; with curl use -u USER:PASSWORD.");
-            }
-            // The credentials are the edge's, not the server's: don't pass them on.
-            context.Request.Headers.Authorization = default;
-            return null;
+            ba.Error("htpasswd", $"'{file}' cannot be read ({e.Message}); give the path of a file written by htpasswd -B");
+            return;
         }
-
-        /// <summary>Checks an Authorization: Basic header (RFC 7617). Password hashes are compared in constant time.</summary>
-        private bool IsAuthorized(string authorization)
+        for (var i = 0; i < lines.Length; i++)
         {
-            if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
-            string decoded;
-            try
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var colon = line.IndexOf(':');
+            if (colon <= 0)
             {
-                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
+                ba.Error("htpasswd", $"{file}:{i + 1}: is not 'user:hash'");
+                continue;
             }
-            catch (FormatException)
-            {
-                return false;
-            }
-            var colon = decoded.IndexOf(':');
-            if (colon < 0) return false;
-            var given = SHA256.HashData(Encoding.UTF8.GetBytes(decoded[(colon + 1)..]));
-            // Unknown users are compared against a dummy hash so timing does not reveal which names exist.
-            var expected = _users.TryGetValue(decoded[..colon], out var hash) ? hash : DummyHash;
-            return CryptographicOperations.FixedTimeEquals(given, expected) && hash is not null;
+            var (name, hash) = (line[..colon], line[(colon + 1)..]);
+            if (PasswordHash.Parse(hash, out var error) is null) ba.Error("htpasswd", $"{file}:{i + 1}: user '{name}': the hash {error}");
+            else if (!names.Add(name)) ba.Error("htpasswd", $"{file}:{i + 1}: user '{name}' is already listed");
+            else users.Add(new User(name, hash));
         }
     }
+
+    public override Rule Compile(Config config) => new BasicAuthCheck(config);
 }

@@ -53,6 +53,8 @@ internal static partial class DocumentedKeyCatalog
         ["clusters[].load_balancing"] = LoadBalancingNames.All,
         ["listeners[].protocols"] = ListenersSection.ProtocolNames,
         ["routes[].access.rate_limit.key"] = Portway.Edge.Rules.RateLimitRule.KeyNames,
+        ["routes[].access.rate_limit.algorithm"] = Portway.Edge.Rules.RateLimitRule.Algorithms,
+        ["routes[].access.rate_limit.missing_key"] = Portway.Edge.Rules.RateLimitRule.MissingKeyModes,
     };
 
     /// <summary>configuration.md and the pages it links for a section's keys (tls.md only for its clusters[].tls table).</summary>

@@ -63,7 +63,7 @@ public sealed class DocumentedKeysCoverageTests
         Assert.Contains("tls.acme.ca_root", keys);                        // commented out in full.yaml
         Assert.Contains("clusters[].destinations[].id", keys);            // `{url, weight, id}` in a meaning column
         Assert.Contains("routes[].access.rate_limit.burst", keys);        // access.md
-        Assert.Contains("routes[].access.basic_auth.users[].password_sha256", keys);
+        Assert.Contains("routes[].access.basic_auth.users[].password_hash", keys);
         Assert.Contains("clusters[].health.active.expect", keys);         // load-balancing.md
         Assert.Contains("clusters[].load_balancing=peak_ewma", keys);     // a value table
         Assert.Contains("clusters[].hash_on=cookie:NAME", keys);
