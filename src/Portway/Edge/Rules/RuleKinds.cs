@@ -19,6 +19,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new GeoRule(),
         new RateLimitRule(),
         new BasicAuthRule(),
+        new JwtRule(),
         new HeadersRule(),
         new RespondRule(),
         new RedirectRule(),
