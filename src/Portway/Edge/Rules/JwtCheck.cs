@@ -115,7 +115,7 @@ internal sealed partial class JwtCheck : Rule
         }
         if (!result.IsValid)
         {
-            var problem = TokenProblem.Describe(result.Exception, _config.Issuers, _config.Audiences);
+            var problem = TokenProblem.Describe(result.Exception, Read(token), _config.Issuers, _config.Audiences, _config.Algorithms);
             LogRejected(logger, routeId, problem);
             context.Response.Headers.WWWAuthenticate = $"Bearer error=\"invalid_token\", error_description=\"{TokenProblem.HeaderSafe(problem)}\"";
             await ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
@@ -143,6 +143,19 @@ internal sealed partial class JwtCheck : Rule
         }
         if (!_config.ForwardToken) _config.From.Remove(request);
         return false;
+    }
+
+    /// <summary>The token's header and claims without any check, to say what was wrong with it; null when it does not parse.</summary>
+    private JsonWebToken? Read(string token)
+    {
+        try
+        {
+            return _handler.ReadJsonWebToken(token);
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The first requirement no claim value meets; scope-like claims (space-separated, RFC 8693 §4.2) match by word.</summary>

@@ -20,6 +20,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new RateLimitRule(),
         new BasicAuthRule(),
         new JwtRule(),
+        new ForwardAuthRule(),
         new HeadersRule(),
         new RespondRule(),
         new RedirectRule(),

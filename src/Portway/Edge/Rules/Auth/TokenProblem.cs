@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Portway.Edge.Rules.Auth;
@@ -12,16 +13,18 @@ namespace Portway.Edge.Rules.Auth;
 /// </summary>
 internal static class TokenProblem
 {
-    public static string Describe(Exception? problem, IReadOnlyList<string> issuers, IReadOnlyList<string> audiences) => problem switch
+    /// <param name="token">The token as read without checks, when it parses: the validator's exceptions do not all carry the value they refused.</param>
+    public static string Describe(Exception? problem, JsonWebToken? token, IReadOnlyList<string> issuers, IReadOnlyList<string> audiences, IReadOnlyList<string> algorithms) => problem switch
     {
+        // Checked first: a token whose algorithm is not allowed finds no key either, which would hide why.
+        _ when token is not null && !algorithms.Contains(token.Alg) => $"the token's algorithm {Shown(token.Alg)} is not allowed here",
         SecurityTokenExpiredException e => $"the token expired at {Time(e.Expires)}",
         SecurityTokenNotYetValidException e => $"the token is not valid before {Time(e.NotBefore)}",
         SecurityTokenNoExpirationException => "the token has no expiry time (exp)",
-        SecurityTokenInvalidAudienceException e => $"the token's audience was {Shown(e.InvalidAudience)}, expected {string.Join(" or ", audiences)}",
-        SecurityTokenInvalidIssuerException e => $"the token's issuer was {Shown(e.InvalidIssuer)}, expected {string.Join(" or ", issuers)}",
-        SecurityTokenInvalidAlgorithmException e => $"the token's algorithm {Shown(e.InvalidAlgorithm)} is not allowed here",
+        SecurityTokenInvalidAudienceException e => $"the token's audience was {Shown(e.InvalidAudience ?? (token is null ? null : string.Join(" ", token.Audiences)))}, expected {string.Join(" or ", audiences)}",
+        SecurityTokenInvalidIssuerException e => $"the token's issuer was {Shown(e.InvalidIssuer ?? token?.Issuer)}, expected {string.Join(" or ", issuers)}",
         SecurityTokenSignatureKeyNotFoundException => "the token is signed with a key this site does not know",
-        SecurityTokenInvalidSignatureException => "the token's signature does not verify (or it has none)",
+        SecurityTokenInvalidSignatureException => "the token's signature does not verify",
         SecurityTokenMalformedException or ArgumentException => "the token is not a well-formed JWT",
         _ => "the token is not valid",
     };
