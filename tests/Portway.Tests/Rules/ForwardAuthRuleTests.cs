@@ -183,9 +183,9 @@ public sealed class ForwardAuthRuleTests
     }
 
     [Theory]
-    [InlineData("{ timeout: 2s }", "t.yaml:8:24: routes[0].rules[0].forward_auth.url: is required")]
-    [InlineData("{ url: 'ftp://auth/verify' }", "t.yaml:8:31: routes[0].rules[0].forward_auth.url: 'ftp://auth/verify' is not an http:// or https:// URL")]
-    [InlineData("{ url: 'http://127.0.0.1:9/', copy_headers: ['X User'] }", "t.yaml:8:66: routes[0].rules[0].forward_auth.copy_headers: 'X User' is not a header name")]
+    [InlineData("{ timeout: 2s }", "t.yaml:8:23: routes[0].rules[0].forward_auth.url: is required")]
+    [InlineData("{ url: 'ftp://auth/verify' }", "t.yaml:8:30: routes[0].rules[0].forward_auth.url: 'ftp://auth/verify' is not an http:// or https:// URL")]
+    [InlineData("{ url: 'http://127.0.0.1:9/', copy_headers: ['X User'] }", "t.yaml:8:68: routes[0].rules[0].forward_auth.copy_headers: 'X User' is not a header name")]
     public void Load_BadForwardAuthRule_LocatedError(string rule, string expected)
     {
         var yaml = $"""
