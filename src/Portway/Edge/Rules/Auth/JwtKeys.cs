@@ -9,21 +9,25 @@ internal static class JwtKeys
     /// <summary>An RSA or EC public key from PEM text (SubjectPublicKeyInfo or PKCS#1); null when the text holds neither.</summary>
     public static SecurityKey? FromPem(string pem)
     {
+        var rsa = RSA.Create();
         try
         {
-            var rsa = RSA.Create();
             rsa.ImportFromPem(pem);
             return new RsaSecurityKey(rsa);
         }
-        catch (Exception e) when (e is ArgumentException or CryptographicException) { }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            rsa.Dispose();
+        }
+        var ec = ECDsa.Create();
         try
         {
-            var ec = ECDsa.Create();
             ec.ImportFromPem(pem);
             return new ECDsaSecurityKey(ec);
         }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
+            ec.Dispose();
             return null;
         }
     }
