@@ -118,6 +118,33 @@ public sealed class JwtRuleTests
     }
 
     [Fact]
+    public async Task Reload_UnchangedJwtRule_KeepsItsCachedKeySet()
+    {
+        var key = JwtKeyServer.Rsa("k1");
+        await using var idp = await JwtKeyServer.StartAsync(key);
+        await using var origin = await TestOrigin.StartAsync("app");
+        string Config(string extra) => $$"""
+            routes:
+              - id: api
+                cluster: app
+                rules: [{ jwt: {{Basic(idp)}} }]
+            {{extra}}
+            clusters:
+              - id: app
+                destinations: [{{origin.Url}}]
+            """;
+        await using var edge = await TestEdge.StartAsync(Config(""));
+        var token = JwtKeyServer.Token(key);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, token)).StatusCode);
+
+        // A change elsewhere keeps the rule instance, and with it the fetched keys: no second fetch.
+        await edge.RewriteAsync(Config("  - { id: other, match: { path_prefix: /other }, cluster: app }"));
+        await Wait.UntilAsync(async () => (await edge.Client.GetAsync("/other")).StatusCode == HttpStatusCode.OK, because: "the reload to apply");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, token)).StatusCode);
+        Assert.Equal(1, idp.Fetches);
+    }
+
+    [Fact]
     public async Task Jwks_Unreachable_503AndOneLogLine()
     {
         var logs = new LogCapture();
