@@ -19,8 +19,8 @@ public sealed class ForwardAuthRuleTests
     /// is refused with a challenge and a body, /slow never answers, anything else is let through as
     /// alice. Keeps the headers of each subrequest it got.
     /// </summary>
-    private static Task<TestOrigin> AuthServiceAsync(ConcurrentQueue<IHeaderDictionary> seen) =>
-        TestOrigin.StartAsync("auth", async ctx =>
+    private static Task<TestOrigin> AuthServiceAsync(ConcurrentQueue<IHeaderDictionary> seen, int port = 0) =>
+        TestOrigin.StartAsync("auth", port: port, handler: async ctx =>
         {
             seen.Enqueue(new HeaderDictionary(ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value)));
             var uri = ctx.Request.Headers["X-Forwarded-Uri"].ToString();
@@ -152,20 +152,27 @@ public sealed class ForwardAuthRuleTests
     }
 
     [Fact]
-    public async Task AuthServiceDown_Clear503_OneLogLine()
+    public async Task AuthServiceDown_Clear503_OneLogLinePerChange()
     {
         var logs = new LogCapture();
         await using var app = await AppAsync();
-        var dead = $"http://127.0.0.1:{Probe.FreePort()}/verify";
-        await using var edge = await TestEdge.StartAsync(Route(app.Url, $"{{ url: '{dead}' }}"), services => services.AddSingleton<ILoggerProvider>(logs));
+        var port = Probe.FreePort();
+        var url = $"http://127.0.0.1:{port}/verify";
+        await using var edge = await TestEdge.StartAsync(Route(app.Url, $"{{ url: '{url}' }}"), services => services.AddSingleton<ILoggerProvider>(logs));
         for (var i = 0; i < 3; i++)
         {
             using var response = await edge.Client.GetAsync("/");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Contains("auth service) could not be reached", await response.Content.ReadAsStringAsync());
         }
-        Assert.Single(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains(dead, StringComparison.Ordinal));
+        Assert.Single(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains(url, StringComparison.Ordinal));
         Assert.Equal(0, app.Requests);
+
+        // The service comes up: requests pass, and one line says so.
+        await using var auth = await AuthServiceAsync(new ConcurrentQueue<IHeaderDictionary>(), port);
+        Assert.Equal(HttpStatusCode.OK, (await edge.Client.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await edge.Client.GetAsync("/")).StatusCode);
+        Assert.Single(logs.Lines, l => l.Level == LogLevel.Information && l.Message.Contains($"{url} of route web's forward_auth rule answers again", StringComparison.Ordinal));
     }
 
     [Fact]

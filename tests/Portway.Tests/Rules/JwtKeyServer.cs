@@ -27,10 +27,12 @@ internal sealed class JwtKeyServer : IAsyncDisposable
     public Uri DiscoveryUrl => new(_origin.Url, "/.well-known/openid-configuration");
     public int Fetches => Volatile.Read(ref _fetches);
 
-    public static async Task<JwtKeyServer> StartAsync(params SecurityKey[] keys)
+    public static Task<JwtKeyServer> StartAsync(params SecurityKey[] keys) => StartAsync(0, keys);
+
+    public static async Task<JwtKeyServer> StartAsync(int port, params SecurityKey[] keys)
     {
         JwtKeyServer? self = null;
-        var origin = await TestOrigin.StartAsync("idp", ctx =>
+        var origin = await TestOrigin.StartAsync("idp", port: port, handler: ctx =>
         {
             ctx.Response.ContentType = "application/json";
             if (ctx.Request.Path == "/jwks")

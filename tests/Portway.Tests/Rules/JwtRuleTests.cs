@@ -145,23 +145,30 @@ public sealed class JwtRuleTests
     }
 
     [Fact]
-    public async Task Jwks_Unreachable_503AndOneLogLine()
+    public async Task Jwks_Unreachable_503AndOneLogLinePerChange()
     {
         var logs = new LogCapture();
         await using var origin = await TestOrigin.StartAsync("app");
-        var dead = $"http://127.0.0.1:{Probe.FreePort()}/jwks";
+        var port = Probe.FreePort();
+        var url = $"http://127.0.0.1:{port}/jwks";
         await using var edge = await TestEdge.StartAsync(
-            Route(origin.Url, $"{{ issuer: '{JwtKeyServer.Issuer}', audience: {JwtKeyServer.Audience}, jwks_url: '{dead}' }}"),
+            Route(origin.Url, $"{{ issuer: '{JwtKeyServer.Issuer}', audience: {JwtKeyServer.Audience}, jwks_url: '{url}' }}"),
             services => services.AddSingleton<ILoggerProvider>(logs));
-        var token = JwtKeyServer.Token(JwtKeyServer.Rsa("k1"));
+        var key = JwtKeyServer.Rsa("k1");
+        var token = JwtKeyServer.Token(key);
         for (var i = 0; i < 3; i++)
         {
             using var response = await SendAsync(edge, token);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Contains("keys to check sign-in tokens with could not be fetched", await response.Content.ReadAsStringAsync());
         }
-        Assert.Single(logs.Lines, l => l.Message.Contains(dead, StringComparison.Ordinal) && l.Level == LogLevel.Warning);
+        Assert.Single(logs.Lines, l => l.Message.Contains(url, StringComparison.Ordinal) && l.Level == LogLevel.Warning);
         Assert.Equal(0, origin.Requests);
+
+        // The key set comes up: a later request fetches it and passes, and one line says so.
+        await using var idp = await JwtKeyServer.StartAsync(port, key);
+        await Wait.UntilAsync(async () => (await SendAsync(edge, token)).StatusCode == HttpStatusCode.OK, because: "the key set to be fetched once it answers");
+        Assert.Single(logs.Lines, l => l.Level == LogLevel.Information && l.Message.Contains($"{url} of route api's jwt rule is fetched again", StringComparison.Ordinal));
     }
 
     [Fact]
