@@ -37,6 +37,13 @@ internal static class EventIds
     public const int RetryAttempt = 340;
     public const int RetryBudgetExhausted = 341;
 
+    // 350–359: authentication rules (Edge/Rules: jwt, forward_auth).
+    public const int JwtRejected = 350;
+    public const int JwksUnavailable = 351;
+    public const int JwksAvailable = 352;
+    public const int ForwardAuthUnavailable = 353;
+    public const int ForwardAuthAvailable = 354;
+
     // 400–419: TLS certificates and upstream TLS (Edge/Tls).
     public const int TlsCertificateLoaded = 400;
     public const int TlsProblem = 401;

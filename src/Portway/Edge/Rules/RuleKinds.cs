@@ -19,6 +19,8 @@ internal sealed class RuleKinds : IRuleCompiler
         new GeoRule(),
         new RateLimitRule(),
         new BasicAuthRule(),
+        new JwtRule(),
+        new ForwardAuthRule(),
         new HeadersRule(),
         new RespondRule(),
         new RedirectRule(),

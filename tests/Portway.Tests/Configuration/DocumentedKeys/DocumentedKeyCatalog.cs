@@ -30,6 +30,8 @@ internal static partial class DocumentedKeyCatalog
         // policy.md: where lists attach (whole paths), then one table per rule kind, its keys under rules[].KIND.
         [("policy.md", "## Where rules attach")] = "",
         [("policy.md", "## `geo`")] = "rules[].geo",
+        [("policy.md", "## `jwt`")] = "rules[].jwt",
+        [("policy.md", "## `forward_auth`")] = "rules[].forward_auth",
         [("policy.md", "## `headers`")] = "rules[].headers",
         [("policy.md", "## `respond`")] = "rules[].respond",
         [("policy.md", "## `redirect`")] = "rules[].redirect",

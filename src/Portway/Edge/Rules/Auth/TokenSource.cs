@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
+
+namespace Portway.Edge.Rules.Auth;
+
+/// <summary>Where a request carries its token: the names a <c>from:</c> value can take.</summary>
+internal enum TokenPlace
+{
+    /// <summary><c>Authorization: Bearer …</c> (RFC 6750 §2.1).</summary>
+    Authorization,
+    Header,
+    Query,
+    Cookie,
+}
+
+/// <summary>
+/// One place a bearer token is read from (and, when it is not forwarded, removed from), as
+/// <c>header</c>, <c>header:NAME</c>, <c>query:NAME</c> or <c>cookie:NAME</c> — the forms Envoy's
+/// jwt_authn (from_headers, from_params, from_cookies) and Traefik's JWT plugins use.
+/// </summary>
+internal sealed record TokenSource(TokenPlace Place, string Name)
+{
+    public static readonly TokenSource Default = new(TokenPlace.Authorization, "Authorization");
+
+    public const string Allowed = "header (Authorization: Bearer), header:NAME, query:NAME, cookie:NAME";
+
+    public static TokenSource? Parse(string text)
+    {
+        if (text == "header") return Default;
+        var colon = text.IndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1) return null;
+        var name = text[(colon + 1)..];
+        return text[..colon] switch
+        {
+            "header" => new TokenSource(TokenPlace.Header, name),
+            "query" => new TokenSource(TokenPlace.Query, name),
+            "cookie" => new TokenSource(TokenPlace.Cookie, name),
+            _ => null,
+        };
+    }
+
+    /// <summary>The token, or null when the request has none there.</summary>
+    public string? Find(HttpRequest request)
+    {
+        string? value = Place switch
+        {
+            TokenPlace.Authorization => request.Headers.Authorization.ToString(),
+            TokenPlace.Header => request.Headers[Name].ToString(),
+            TokenPlace.Query => request.Query[Name].ToString(),
+            _ => request.Cookies[Name],
+        };
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        // A named header may carry the token bare or with the scheme, as Authorization does.
+        if (Place is TokenPlace.Authorization or TokenPlace.Header)
+        {
+            if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return value[7..].Trim();
+            if (Place == TokenPlace.Authorization) return null;
+        }
+        return value.Trim();
+    }
+
+    /// <summary>Takes the token out of the request before it is forwarded (<c>forward_token: false</c>).</summary>
+    public void Remove(HttpRequest request)
+    {
+        switch (Place)
+        {
+            case TokenPlace.Authorization: request.Headers.Authorization = default; break;
+            case TokenPlace.Header: request.Headers.Remove(Name); break;
+            case TokenPlace.Query:
+                var query = QueryHelpers.ParseQuery(request.QueryString.Value);
+                query.Remove(Name);
+                request.QueryString = QueryString.Create(query);
+                break;
+            default:
+                request.Headers.Cookie = WithoutCookie(request.Headers.Cookie, Name);
+                break;
+        }
+    }
+
+    /// <summary>For the 401 page: where the edge looked.</summary>
+    public string Describe() => Place switch
+    {
+        TokenPlace.Authorization => "an Authorization: Bearer header",
+        TokenPlace.Header => $"the {Name} header",
+        TokenPlace.Query => $"the query parameter {Name}",
+        _ => $"the cookie {Name}",
+    };
+
+    /// <summary>The Cookie header(s) less one cookie (RFC 6265 §5.4: pairs joined by "; ").</summary>
+    private static StringValues WithoutCookie(StringValues headers, string name)
+    {
+        var kept = new List<string>();
+        foreach (var header in headers)
+        {
+            foreach (var pair in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = pair.IndexOf('=');
+                if (!(eq > 0 ? pair.AsSpan(0, eq).Trim() : pair.AsSpan()).SequenceEqual(name)) kept.Add(pair);
+            }
+        }
+        return kept.Count == 0 ? StringValues.Empty : new StringValues(string.Join("; ", kept));
+    }
+}
