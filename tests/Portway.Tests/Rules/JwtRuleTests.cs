@@ -108,6 +108,8 @@ public sealed class JwtRuleTests
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, JwtKeyServer.Token(oldKey))).StatusCode);
         Assert.Equal(1, idp.Fetches);
 
+        var before = JwtKeyServer.Token(oldKey);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, before)).StatusCode);
         idp.Publish(newKey);
         var token = JwtKeyServer.Token(newKey);
         await Wait.UntilAsync(async () => (await SendAsync(edge, token)).StatusCode == HttpStatusCode.OK, because: "the rotated key set to be fetched");
@@ -115,6 +117,52 @@ public sealed class JwtRuleTests
         // The cached set now has the new key: further tokens cost no fetch.
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, JwtKeyServer.Token(newKey))).StatusCode);
         Assert.Equal(2, idp.Fetches);
+        // A token accepted (and remembered) under the old set is refused once the set without its key is in.
+        using var withdrawn = await SendAsync(edge, before);
+        Assert.Equal(HttpStatusCode.Unauthorized, withdrawn.StatusCode);
+    }
+
+    [Fact]
+    public async Task RateLimitAfterJwt_KeyedByTheTokensClaim_OneLimiterPerUser()
+    {
+        var key = JwtKeyServer.Rsa("k1");
+        await using var idp = await JwtKeyServer.StartAsync(key);
+        await using var origin = await TestOrigin.StartAsync("app");
+        await using var edge = await TestEdge.StartAsync($$"""
+            routes:
+              - id: api
+                cluster: app
+                rules:
+                  - jwt: {{Basic(idp)}}
+                  - rate_limit: { requests: 1, per: 1h, key: 'claim:sub' }
+            clusters:
+              - id: app
+                destinations: [{{origin.Url}}]
+            """);
+        string As(string user) => JwtKeyServer.Token(key, claims: new() { ["sub"] = user });
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, As("alice"))).StatusCode);
+        // Another token of the same user shares her limiter; another user has his own.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await SendAsync(edge, As("alice"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, As("bob"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task AcceptedToken_RememberedOnlyUntilItExpires()
+    {
+        var key = JwtKeyServer.Rsa("k1");
+        await using var idp = await JwtKeyServer.StartAsync(key);
+        await using var origin = await TestOrigin.StartAsync("app");
+        await using var edge = await TestEdge.StartAsync(Route(origin.Url, Basic(idp, ", clock_skew: 30s")));
+        // Expired 28 s ago: within the 30 s skew for two more seconds. Accepted twice (the second
+        // time from the rule's memory of accepted tokens), then refused once past the skew.
+        var token = JwtKeyServer.Token(key, expiresIn: TimeSpan.FromSeconds(-28));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(edge, token)).StatusCode);
+        await Wait.UntilAsync(async () => (await SendAsync(edge, token)).StatusCode == HttpStatusCode.Unauthorized,
+            because: "a remembered token to be refused once it is past its expiry and the skew");
+        var requests = origin.Requests;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(edge, token)).StatusCode);
+        Assert.Equal(requests, origin.Requests);
     }
 
     [Fact]

@@ -26,6 +26,7 @@ internal sealed partial class JwtCheck : Rule
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _keySet;
     private readonly HttpClient? _http;
     private readonly string? _keySetUrl;
+    private readonly AcceptedTokens _accepted = new();
 
     /// <summary>The key set last fetched and the parameters built with its keys, replaced together (one reference).</summary>
     private KeyedParameters? _keyed;
@@ -92,6 +93,7 @@ internal sealed partial class JwtCheck : Rule
         }
 
         var parameters = _parameters;
+        object keysUsed = _parameters;
         if (_keySet is not null)
         {
             if (await KeyedAsync(routeId, logger) is not { } keyed)
@@ -102,6 +104,12 @@ internal sealed partial class JwtCheck : Rule
                 return true;
             }
             parameters = keyed.Parameters;
+            keysUsed = keyed;
+        }
+        if (_accepted.Find(token, keysUsed, DateTime.UtcNow) is { } known)
+        {
+            Pass(context, known.Identity, known.Headers);
+            return false;
         }
 
         var result = await _handler.ValidateTokenAsync(token, parameters);
@@ -111,7 +119,10 @@ internal sealed partial class JwtCheck : Rule
             // by RefreshInterval) and check once more with the new set.
             _keySet.RequestRefresh();
             if (await KeyedAsync(routeId, logger) is { } fresh && !ReferenceEquals(fresh.Parameters, parameters))
+            {
                 result = await _handler.ValidateTokenAsync(token, fresh.Parameters);
+                keysUsed = fresh;
+            }
         }
         if (!result.IsValid)
         {
@@ -135,14 +146,24 @@ internal sealed partial class JwtCheck : Rule
             return true;
         }
 
-        context.User = new ClaimsPrincipal(identity);
+        var headers = new List<KeyValuePair<string, string>>(_config.ClaimsToHeaders.Length);
         foreach (var pass in _config.ClaimsToHeaders)
         {
             var values = identity.FindAll(pass.Claim).Select(c => c.Value).ToArray();
-            if (values.Length > 0) request.Headers[pass.Header] = string.Join(",", values);
+            if (values.Length > 0) headers.Add(new(pass.Header, string.Join(",", values)));
         }
-        if (!_config.ForwardToken) _config.From.Remove(request);
+        var accepted = new AcceptedTokens.Accepted(identity, [.. headers], result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
+        _accepted.Add(token, accepted);
+        Pass(context, identity, accepted.Headers);
         return false;
+    }
+
+    /// <summary>The request goes on as the token's user, with the claim headers set and the token removed unless forwarded.</summary>
+    private void Pass(HttpContext context, ClaimsIdentity identity, KeyValuePair<string, string>[] headers)
+    {
+        context.User = new ClaimsPrincipal(identity);
+        foreach (var (name, value) in headers) context.Request.Headers[name] = value;
+        if (!_config.ForwardToken) _config.From.Remove(context.Request);
     }
 
     /// <summary>The token's header and claims without any check, to say what was wrong with it; null when it does not parse.</summary>
