@@ -25,6 +25,8 @@ internal sealed class RuleKinds : IRuleCompiler
         new RewriteRule(),
         new SecurityHeadersRule(),
         new Webhooks.WebhookVerifyRule(),
+        new CorsRule(),
+        new CompressRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();
