@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Portway.Configuration;
+using Portway.Edge.Rules;
 using Portway.Edge.Rules.Webhooks;
 using Portway.Edge.Tunnels;
 using Portway.Tests.Configuration.DocumentedKeys;

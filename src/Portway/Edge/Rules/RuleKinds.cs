@@ -24,7 +24,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new RedirectRule(),
         new RewriteRule(),
         new SecurityHeadersRule(),
-        new Webhooks.WebhookVerifyRule(),
+        new WebhookVerifyRule(),
         new CorsRule(),
         new CompressRule(),
     ];

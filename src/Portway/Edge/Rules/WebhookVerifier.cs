@@ -4,9 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
+using Portway.Edge.Rules.Webhooks;
 using Portway.Edge.Settings;
 
-namespace Portway.Edge.Rules.Webhooks;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// A compiled <c>webhook_verify</c>: buffers the body (bounded by max_body, so the server still gets

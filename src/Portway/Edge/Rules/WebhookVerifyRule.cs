@@ -1,7 +1,8 @@
 using Portway.Configuration;
+using Portway.Edge.Rules.Webhooks;
 using Portway.Edge.Settings;
 
-namespace Portway.Edge.Rules.Webhooks;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// <c>webhook_verify</c>: checks that a request is a genuine, fresh, first-time delivery from one
