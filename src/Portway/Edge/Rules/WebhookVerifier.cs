@@ -48,7 +48,22 @@ internal sealed partial class WebhookVerifier : Rule
         var request = context.Request;
         // Only the edge says whether a delivery was verified; a client's own claim is dropped.
         request.Headers.Remove(VerifiedHeader);
-        var body = await ReadBodyAsync(request, _config.MaxBody, context.RequestAborted);
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(request, _config.MaxBody, context.RequestAborted);
+        }
+        catch (Exception e) when (e is BadHttpRequestException or EndOfStreamException or IOException or OperationCanceledException)
+        {
+            // The client went away, or sent less than it declared: nothing to verify. An answer
+            // only if someone is still there to read it; never a stack trace per request.
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                await ErrorPage.WriteAsync(context, e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, "Bad Request",
+                    "The request body ended before it was complete.", "Send the whole body its Content-Length announces.");
+            }
+            return true;
+        }
         if (body is null)
         {
             await ErrorPage.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Content Too Large",
