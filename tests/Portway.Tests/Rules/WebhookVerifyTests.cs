@@ -247,6 +247,51 @@ public sealed class WebhookVerifyTests
         Assert.Equal(1, local.Requests);
     }
 
+    /// <summary>The two variants the theory's signer does not send: Twilio's JSON body (signed through bodySHA256 in the URL) and Mailgun's form post.</summary>
+    [Fact]
+    public async Task TwilioJsonBodyAndMailgunForm_Verify_TamperedBodyRefused()
+    {
+        var receiver = new Receiver();
+        await using var origin = await TestOrigin.StartAsync("app", receiver.Handle);
+        await using var edge = await TestEdge.StartAsync($$"""
+            routes:
+              - id: twilio
+                match: { path_prefix: /twilio }
+                cluster: app
+                rules: [ { webhook_verify: { provider: twilio, secret: twilio-token } } ]
+              - id: mailgun
+                match: { path_prefix: /mailgun }
+                cluster: app
+                rules: [ { webhook_verify: { provider: mailgun, secret: mailgun-key } } ]
+            clusters:
+              - id: app
+                destinations: [{{origin.Url}}]
+            """);
+
+        HttpRequestMessage Twilio(string signedBody, string sentBody)
+        {
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(signedBody)));
+            var url = new Uri(edge.Url, $"/twilio/status?bodySHA256={hash}");
+            var mac = System.Security.Cryptography.HMACSHA1.HashData("twilio-token"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri));
+            var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(sentBody, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Twilio-Signature", Convert.ToBase64String(mac));
+            return request;
+        }
+        Assert.Equal(HttpStatusCode.OK, (await edge.Client.SendAsync(Twilio("{\"a\":1}", "{\"a\":1}"))).StatusCode);
+        using var tampered = await edge.Client.SendAsync(Twilio("{\"a\":1}", "{\"a\":2}"));
+        Assert.Equal(HttpStatusCode.Forbidden, tampered.StatusCode);
+        Assert.Contains("bodySHA256", await tampered.Content.ReadAsStringAsync());
+
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var signature = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData("mailgun-key"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(ts + "tok123")));
+        var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["timestamp"] = ts, ["token"] = "tok123", ["signature"] = signature, ["event"] = "delivered" });
+        using var mailgun = await edge.Client.PostAsync("/mailgun", form);
+        Assert.Equal(HttpStatusCode.OK, mailgun.StatusCode);
+        Assert.Equal("true", receiver.Verified);
+        var forged = new FormUrlEncodedContent(new Dictionary<string, string> { ["timestamp"] = ts, ["token"] = "tok124", ["signature"] = signature });
+        Assert.Equal(HttpStatusCode.Forbidden, (await edge.Client.PostAsync("/mailgun", forged)).StatusCode);
+    }
+
     [Theory]
     [InlineData("{ provider: githb, secret: s }", "t.yaml:8:37: routes[0].rules[0].webhook_verify.provider: 'githb' is not allowed (did you mean 'github'?); allowed: github, stripe")]
     [InlineData("{ provider: github }", "t.yaml:8:25: routes[0].rules[0].webhook_verify.secret: is required: give secret, secret_env")]
