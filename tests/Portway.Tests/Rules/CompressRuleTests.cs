@@ -214,6 +214,40 @@ public sealed class CompressRuleTests
     }
 
     [Fact]
+    public async Task LaterRulesAnswer_IsCompressedToo_EarlierRulesAnswerIsNot()
+    {
+        await using var origin = await TestOrigin.StartAsync("app", Serve);
+        var page = string.Concat(Enumerable.Repeat("<p>Back soon, we are upgrading.</p>", 40));
+        await using var edge = await TestEdge.StartAsync($$"""
+            routes:
+              - id: after
+                match: { path_prefix: /after }
+                cluster: app
+                rules:
+                  - compress: {}
+                  - respond: { status: 503, body: '{{page}}', content_type: text/html }
+              - id: before
+                match: { path_prefix: /before }
+                cluster: app
+                rules:
+                  - respond: { status: 503, body: '{{page}}', content_type: text/html }
+                  - compress: {}
+            clusters:
+              - id: app
+                destinations: [{{origin.Url}}]
+            """);
+
+        var (after, afterBody) = await GetAsync(edge.Client, "/after", "gzip");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, after.StatusCode);
+        Assert.Equal("gzip", EncodingOf(after));
+        Assert.Equal(page, Decode("gzip", afterBody));
+        var (before, beforeBody) = await GetAsync(edge.Client, "/before", "gzip");
+        Assert.Null(EncodingOf(before));
+        Assert.Equal(page, System.Text.Encoding.UTF8.GetString(beforeBody));
+        Assert.Equal(0, origin.Requests);
+    }
+
+    [Fact]
     public void Load_BadCompress_LocatedError()
     {
         var yaml = """
