@@ -292,6 +292,31 @@ public sealed class WebhookVerifyTests
         Assert.Equal(HttpStatusCode.Forbidden, (await edge.Client.PostAsync("/mailgun", forged)).StatusCode);
     }
 
+    /// <summary>docs/webhooks.md's examples load, and its provider table names exactly the providers there are.</summary>
+    [Fact]
+    public void WebhooksDoc_ExamplesLoad_TableListsEveryProvider()
+    {
+        var markdown = File.ReadAllText(Path.Combine(Configuration.ValidationGoldenTests.FindRepoRoot(), "docs", "webhooks.md"));
+        Environment.SetEnvironmentVariable("GITHUB_WEBHOOK_SECRET", "example");
+        try
+        {
+            var parts = markdown.Split("```");
+            var examples = 0;
+            for (var i = 1; i < parts.Length; i += 2)
+            {
+                if (parts[i].StartsWith("yaml\n", StringComparison.Ordinal)) ConfigLoader.Parse(parts[i]["yaml\n".Length..], $"webhooks.md example {++examples}");
+            }
+            Assert.True(examples >= 1);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GITHUB_WEBHOOK_SECRET", null);
+        }
+        var table = markdown[markdown.IndexOf("## Providers", StringComparison.Ordinal)..markdown.IndexOf("### Providers that sign", StringComparison.Ordinal)];
+        var listed = table.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)).Select(l => l.Split('`')[1]).Skip(1).ToArray();
+        Assert.Equal(WebhookSchemes.Names, listed);
+    }
+
     [Theory]
     [InlineData("{ provider: githb, secret: s }", "t.yaml:8:37: routes[0].rules[0].webhook_verify.provider: 'githb' is not allowed (did you mean 'github'?); allowed: github, stripe")]
     [InlineData("{ provider: github }", "t.yaml:8:25: routes[0].rules[0].webhook_verify.secret: is required: give secret, secret_env")]
