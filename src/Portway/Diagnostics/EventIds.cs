@@ -25,6 +25,8 @@ internal static class EventIds
     // file-certificate message also used; TLS kept 400 because docs/tls.md lists it.
     public const int AccessDenied = 310;
     public const int GeoDenied = 311;
+    public const int WebhookRefused = 312;
+    public const int WebhookUnverified = 313;
 
     // 320–339: destination health (Edge/Health).
     public const int HealthConsecutiveFailuresEjected = 322;

@@ -26,6 +26,9 @@ internal sealed class RuleKinds : IRuleCompiler
         new RedirectRule(),
         new RewriteRule(),
         new SecurityHeadersRule(),
+        new WebhookVerifyRule(),
+        new CorsRule(),
+        new CompressRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();

@@ -37,13 +37,20 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         return next(context);
     }
 
-    /// <summary>The same walk for chains with a rule that may wait; kept apart so sync chains never allocate a state machine.</summary>
-    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response)
+    /// <summary>The same walk for chains with a rule that may wait or wrap; kept apart so sync chains never allocate a state machine.
+    /// A wrapping rule runs the rest of the walk (from <paramref name="start"/> on) and the pipeline inside itself.</summary>
+    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int start = 0)
     {
-        for (var i = 0; i < chain.Rules.Length; i++)
+        for (var i = start; i < chain.Rules.Length; i++)
         {
             if (response is not null) response.Reached = i + 1;
             var rule = chain.Rules[i];
+            if (rule.Wraps)
+            {
+                var rest = i + 1;
+                await rule.WrapAsync(context, c => RunAsync(c, routeId, chain, response, rest));
+                return;
+            }
             if (rule.IsAsync)
             {
                 if (await rule.OnRequestAsync(context, routeId, logger)) return;

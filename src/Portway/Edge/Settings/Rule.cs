@@ -36,6 +36,16 @@ internal abstract class Rule(RuleConfig config) : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// True for a rule that must run the rest of the request inside itself: <c>compress</c> wraps the
+    /// response body for the later rules, the cache and the server, and finishes it once they are
+    /// done. Such a rule has no <see cref="OnRequest"/> of its own; chains holding one take the async path.
+    /// </summary>
+    public virtual bool Wraps => false;
+
+    /// <summary>For a <see cref="Wraps"/> rule: runs <paramref name="rest"/> (the later rules, then the pipeline) inside itself.</summary>
+    public virtual Task WrapAsync(HttpContext context, RequestDelegate rest) => rest(context);
+
     /// <summary>True when <see cref="OnResponse"/> does something; only then is a response callback registered.</summary>
     public virtual bool ChangesResponse => false;
 

@@ -16,7 +16,7 @@ internal sealed class RuleChain
         foreach (var rule in rules)
         {
             ChangesResponse |= rule.ChangesResponse;
-            IsAsync |= rule.IsAsync;
+            IsAsync |= rule.IsAsync || rule.Wraps;
         }
     }
 
@@ -27,6 +27,6 @@ internal sealed class RuleChain
     /// <summary>Any rule that changes the response: the only case a request registers a response callback.</summary>
     public bool ChangesResponse { get; }
 
-    /// <summary>Any rule that may wait (<see cref="Rule.IsAsync"/>): only such chains run through an async method.</summary>
+    /// <summary>Any rule that may wait (<see cref="Rule.IsAsync"/>) or wraps the rest (<see cref="Rule.Wraps"/>): only such chains run through an async method.</summary>
     public bool IsAsync { get; }
 }

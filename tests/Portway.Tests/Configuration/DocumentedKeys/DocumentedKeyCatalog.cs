@@ -37,6 +37,9 @@ internal static partial class DocumentedKeyCatalog
         [("policy.md", "## `redirect`")] = "rules[].redirect",
         [("policy.md", "## `rewrite`")] = "rules[].rewrite",
         [("policy.md", "## `security_headers`")] = "rules[].security_headers",
+        [("policy.md", "## `webhook_verify`")] = "rules[].webhook_verify",
+        [("policy.md", "## `cors`")] = "rules[].cors",
+        [("policy.md", "## `compress`")] = "rules[].compress",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
