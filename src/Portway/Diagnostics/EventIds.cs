@@ -37,6 +37,13 @@ internal static class EventIds
     public const int RetryAttempt = 340;
     public const int RetryBudgetExhausted = 341;
 
+    // 360–369: the oidc login gate (Edge/Rules/Oidc).
+    public const int OidcProviderUnreachable = 360;
+    public const int OidcProviderReachable = 361;
+    public const int OidcSignedIn = 362;
+    public const int OidcRefused = 363;
+    public const int OidcCallbackFailed = 364;
+
     // 400–419: TLS certificates and upstream TLS (Edge/Tls).
     public const int TlsCertificateLoaded = 400;
     public const int TlsProblem = 401;
