@@ -31,7 +31,7 @@ internal sealed partial class OidcProvider : IDisposable
         // Bounded: a provider that hangs must end in a 503 page, not in a browser spinning.
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
-            Timeout = TimeSpan.FromSeconds(15),
+            Timeout = TimeSpan.FromSeconds(30),
         };
         DiscoveryUrl = config.Issuer.AbsoluteUri.TrimEnd('/') + "/.well-known/openid-configuration";
         _discovery = new ConfigurationManager<OpenIdConnectConfiguration>(DiscoveryUrl, new OpenIdConnectConfigurationRetriever(),
