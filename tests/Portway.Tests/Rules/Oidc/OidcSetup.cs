@@ -28,12 +28,19 @@ internal sealed class OidcSetup : IAsyncDisposable
     public DirectoryInfo State { get; }
     public LogCapture Logs { get; }
 
+    /// <summary>The paths the origin was asked for, in order (a browser also asks for /favicon.ico).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Paths { get; private init; } = new();
+
     public static async Task<OidcSetup> StartAsync(Func<TestOpenIdProvider, string> rule, string callbackPath = "/.portway/oidc/callback",
         Action<IServiceCollection>? services = null, DirectoryInfo? state = null)
     {
         var provider = await TestOpenIdProvider.StartAsync();
-        var origin = await TestOrigin.StartAsync("app", ctx => ctx.Response.WriteAsync(
-            $"email={ctx.Request.Headers["X-Forwarded-Email"]}\ngroups={ctx.Request.Headers["X-Groups"]}\ncookie={ctx.Request.Headers.Cookie}\npath={ctx.Request.Path}"));
+        var paths = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var origin = await TestOrigin.StartAsync("app", ctx =>
+        {
+            paths.Enqueue(ctx.Request.Path.Value!);
+            return ctx.Response.WriteAsync($"email={ctx.Request.Headers["X-Forwarded-Email"]}\ngroups={ctx.Request.Headers["X-Groups"]}\ncookie={ctx.Request.Headers.Cookie}\npath={ctx.Request.Path}");
+        });
         state ??= Directory.CreateTempSubdirectory("portway-oidc-");
         var logs = new LogCapture();
         var edge = await TestEdge.StartAsync(Yaml(origin, state, rule(provider)), s =>
@@ -42,7 +49,7 @@ internal sealed class OidcSetup : IAsyncDisposable
             services?.Invoke(s);
         });
         provider.RedirectUris.Add(new Uri(edge.Url, callbackPath).ToString());
-        return new OidcSetup(provider, origin, edge, state, logs);
+        return new OidcSetup(provider, origin, edge, state, logs) { Paths = paths };
     }
 
     public static string Yaml(TestOrigin origin, DirectoryInfo state, string rule) => $"""
