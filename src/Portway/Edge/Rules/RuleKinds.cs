@@ -24,7 +24,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new RedirectRule(),
         new RewriteRule(),
         new SecurityHeadersRule(),
-        new Oidc.OidcRule(),
+        new OidcRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();

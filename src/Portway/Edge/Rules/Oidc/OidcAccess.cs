@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Portway.Edge.ErrorPages;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// Who may in: any of the lists admits. An email (allowed_emails, or its domain in

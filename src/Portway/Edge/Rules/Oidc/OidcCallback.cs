@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Portway.Edge.ErrorPages;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// The provider's redirect back (OIDC Core §3.1.2.5): the state must be one this browser started

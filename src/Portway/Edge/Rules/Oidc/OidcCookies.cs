@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// The gate's two cookies, both encrypted and signed with Data Protection: the session (Path=/,

@@ -8,7 +8,7 @@ using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// The compiled <c>oidc</c> rule. A request with a valid session passes on (session cookie taken

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>Source-generated (Native AOT: no reflection-based JSON).</summary>
 [JsonSerializable(typeof(OidcSession))]

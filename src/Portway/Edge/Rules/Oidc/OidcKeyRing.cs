@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.DataProtection;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// The Data Protection key ring that encrypts and signs the oidc cookies, kept on disk beside the

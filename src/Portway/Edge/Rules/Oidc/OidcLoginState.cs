@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>One login in flight (the short-lived state cookie): RFC 6749 §10.12 state, OIDC nonce, RFC 7636 verifier, where to go back.</summary>
 internal sealed record OidcLoginState(

@@ -6,7 +6,9 @@ using Portway.Configuration;
 using Portway.Edge.Settings;
 using YamlDotNet.RepresentationModel;
 
-namespace Portway.Edge.Rules.Oidc;
+// The Oidc folder keeps the gate's parts together, in the Rules namespace: a kind derives from
+// RuleKind and RuleKinds names it, so a namespace of its own would be a cycle (EdgeNamespaceTests).
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// <c>oidc</c>: a login gate in front of a route (OpenID Connect authorization code flow with

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>
 /// What the session cookie holds (encrypted and signed): who logged in, what the allow lists are

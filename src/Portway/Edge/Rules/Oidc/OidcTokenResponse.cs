@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Portway.Edge.Rules.Oidc;
+namespace Portway.Edge.Rules;
 
 /// <summary>The token endpoint's answer (RFC 6749 §5.1/§5.2): only what the gate reads.</summary>
 internal sealed record OidcTokenResponse(
