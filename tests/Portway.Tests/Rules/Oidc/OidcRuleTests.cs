@@ -238,7 +238,7 @@ public sealed class OidcRuleTests
     }
 
     [Fact]
-    public async Task ProviderUnreachable_Gets503AndOneLogLinePerChange()
+    public async Task ProviderDownThenUp_503ThenLogin_OneLogLinePerChange()
     {
         var logs = new LogCapture();
         await using var origin = await TestOrigin.StartAsync("app");
@@ -262,6 +262,16 @@ public sealed class OidcRuleTests
             Assert.Contains("login provider cannot be reached", await down.Content.ReadAsStringAsync());
         }
         Assert.Single(logs.AtLeast(LogLevel.Warning), l => l.Contains($"OpenID provider http://127.0.0.1:{port}/ cannot be reached", StringComparison.Ordinal));
+
+        // The provider comes up: the next visit goes to its login, and that is logged once.
+        await using var provider = await TestOpenIdProvider.StartAsync(port);
+        for (var i = 0; i < 2; i++)
+        {
+            using var up = await browser.GetAsync(edge.Url);
+            Assert.Equal(HttpStatusCode.Found, up.StatusCode);
+            Assert.StartsWith(provider.Issuer.ToString(), up.Headers.Location!.ToString());
+        }
+        Assert.Single(logs.AtLeast(LogLevel.Information), l => l.Contains($"OpenID provider http://127.0.0.1:{port}/ answers again", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.AtLeast(LogLevel.Debug), l => l.Contains("Exception", StringComparison.Ordinal) && l.Contains("   at ", StringComparison.Ordinal));
         state.Delete(recursive: true);
     }

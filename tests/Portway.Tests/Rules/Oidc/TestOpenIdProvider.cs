@@ -56,11 +56,11 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
 
     public int EndSessions => Volatile.Read(ref _endSessions);
 
-    public static async Task<TestOpenIdProvider> StartAsync()
+    public static async Task<TestOpenIdProvider> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         TestOpenIdProvider? self = null;
         builder.Services.AddOpenIddict().AddServer(o =>
         {
