@@ -45,6 +45,12 @@ internal static class EventIds
     public const int JwksAvailable = 352;
     public const int ForwardAuthUnavailable = 353;
     public const int ForwardAuthAvailable = 354;
+    // 360–369: the oidc login gate (Edge/Rules/Oidc).
+    public const int OidcProviderUnreachable = 360;
+    public const int OidcProviderReachable = 361;
+    public const int OidcSignedIn = 362;
+    public const int OidcRefused = 363;
+    public const int OidcCallbackFailed = 364;
 
     // 400–419: TLS certificates and upstream TLS (Edge/Tls).
     public const int TlsCertificateLoaded = 400;

@@ -93,6 +93,25 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         return result.TryGetProperty("value", out var v) ? v.ToString() : "";
     }
 
+    /// <summary>Loads <paramref name="url"/> in the page, as typing it in the address bar does (Page.navigate).</summary>
+    public Task NavigateAsync(Uri url) => SendAsync("Page.navigate", new { url = url.ToString() });
+
+    /// <summary>
+    /// Like <see cref="EvaluateAsync"/>, but "" while the page is between documents (a redirect
+    /// or a form post in flight has no context to evaluate in yet): for waits across navigations.
+    /// </summary>
+    public async Task<string> TryEvaluateAsync(string expression)
+    {
+        try
+        {
+            return await EvaluateAsync(expression);
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
+    }
+
     /// <summary>Sends one DevTools command and returns its result.</summary>
     public async Task<JsonElement> SendAsync(string method, object parameters)
     {

@@ -21,6 +21,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new BasicAuthRule(),
         new JwtRule(),
         new ForwardAuthRule(),
+        new OidcRule(),
         new HeadersRule(),
         new RespondRule(),
         new RedirectRule(),

@@ -40,6 +40,7 @@ internal static partial class DocumentedKeyCatalog
         [("policy.md", "## `webhook_verify`")] = "rules[].webhook_verify",
         [("policy.md", "## `cors`")] = "rules[].cors",
         [("policy.md", "## `compress`")] = "rules[].compress",
+        [("policy.md", "## `oidc`")] = "rules[].oidc",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace Portway.Edge.Rules;
+
+/// <summary>The token endpoint's answer (RFC 6749 §5.1/§5.2): only what the gate reads.</summary>
+internal sealed record OidcTokenResponse(
+    [property: JsonPropertyName("id_token")] string? IdToken,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("error_description")] string? ErrorDescription);
