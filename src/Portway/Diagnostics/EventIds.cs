@@ -32,6 +32,9 @@ internal static class EventIds
     public const int HealthDestinationUp = 324;
     public const int HealthOutageSummary = 325;
     public const int HealthFailingButLast = 326;
+    public const int CircuitBreakerOpened = 327;
+    public const int CircuitBreakerHalfOpen = 328;
+    public const int CircuitBreakerClosed = 329;
 
     // 340–349: retries (Edge/Retries).
     public const int RetryAttempt = 340;

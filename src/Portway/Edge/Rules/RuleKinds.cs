@@ -24,6 +24,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new RedirectRule(),
         new RewriteRule(),
         new SecurityHeadersRule(),
+        new CircuitBreakerRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();

@@ -35,6 +35,7 @@ internal static partial class DocumentedKeyCatalog
         [("policy.md", "## `redirect`")] = "rules[].redirect",
         [("policy.md", "## `rewrite`")] = "rules[].rewrite",
         [("policy.md", "## `security_headers`")] = "rules[].security_headers",
+        [("policy.md", "## `circuit_breaker`")] = "rules[].circuit_breaker",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>
