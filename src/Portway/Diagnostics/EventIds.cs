@@ -88,6 +88,8 @@ internal static class EventIds
     public const int TcpTunnelNoAgent = 620;
     public const int TcpTunnelAgentRefused = 621;
     public const int TcpTunnelStreamEnded = 622;
+    public const int TcpTunnelTokenBusy = 623;
+    public const int TunnelTokenBusy = 624;
 
     // 630–639: tunnel drain at shutdown (Edge/Tunnels/TunnelShutdown).
     public const int TunnelDraining = 630;

@@ -18,14 +18,40 @@ internal sealed class EdgeLink : Protocol.DelegatingStream
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _activationRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<bool> _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TunnelTokenLimits? _limits;
     private int _disposed;
 
-    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time) : base(inner)
+    /// <param name="limits">tokens[].limits: the token's bandwidth shapes the link's HTTP/2 traffic once activated; null = unshaped.</param>
+    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time, TunnelTokenLimits? limits = null) : base(inner)
     {
         _context = context;
         _time = time;
+        _limits = limits;
         Session = session;
     }
+
+    // Once activated, the edge's HTTP/2 client owns these calls. Shaping here covers everything the
+    // token's tunnels carry, HTTP and TCP alike, framing included, in one place. The limiter is
+    // looked up per call so a reload that changes the bandwidth applies to links already open.
+    // Reads pay after the bytes arrived (their size is known only then): the next read waits.
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await Inner.ReadAsync(buffer, cancellationToken);
+        if (_limits?.For(Session.TokenName)?.FromAgent is { } bucket) await bucket.PayAsync(n, cancellationToken);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_limits?.For(Session.TokenName)?.ToAgent is { } bucket) await bucket.PayAsync(buffer.Length, cancellationToken);
+        await Inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public TunnelSession Session { get; }
 

@@ -16,7 +16,7 @@ namespace Portway.Edge.Tunnels;
 /// Upgrade) or 200 (HTTP/2 extended CONNECT) with the grants, and keeps the request alive as long as the link lives (Kestrel closes an upgraded
 /// connection when its request ends). Refusals are plain text an agent prints as is.
 /// </summary>
-internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry registry, IProxyStateLookup proxyState, TimeProvider time, ILogger<TunnelLinkEndpoint> logger)
+internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry registry, IProxyStateLookup proxyState, TimeProvider time, TunnelTokenLimits limits, ILogger<TunnelLinkEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -104,7 +104,7 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
             session.ReleaseReservation();
             throw;
         }
-        var link = new EdgeLink(stream, context, session, time);
+        var link = new EdgeLink(stream, context, session, time, limits);
         session.AddSpare(link);
         _ = link.RunStandbyAsync();
         await link.Closed;

@@ -27,10 +27,13 @@ internal sealed partial class TunnelRegistry : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<TunnelRegistry> _logger;
     private readonly ILoggerFactory _loggers;
+
+    /// <summary>tokens[].limits in force; TCP tunnels' listeners count their connections here.</summary>
+    public TunnelTokenLimits Limits { get; }
     private bool _closed;
     private readonly IAutomaticCertificates _certificates;
 
-    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers, IAutomaticCertificates certificates)
+    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers, IAutomaticCertificates certificates, TunnelTokenLimits limits)
     {
         _certificates = certificates;
         certificates.Changed += OnCertificateChanged;
@@ -39,6 +42,7 @@ internal sealed partial class TunnelRegistry : IDisposable
         _provider = provider;
         _time = time;
         _loggers = loggers;
+        Limits = limits;
         _logger = loggers.CreateLogger<TunnelRegistry>();
     }
 

@@ -20,6 +20,7 @@ internal static class TunnelsExtensions
         services.AddSingleton<TunnelConnector>();
         services.AddSingleton<TunnelProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<TunnelProxyConfigProvider>());
+        services.AddSingleton<TunnelTokenLimits>();
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<TunnelLinkEndpoint>();
         services.AddSingleton<PortwayHttpClientFactory>();
@@ -41,6 +42,8 @@ internal static class TunnelsExtensions
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.UseMiddleware<TunnelProxyStep>();
+        // After the offline page and the https redirect: only requests that will be forwarded count.
+        proxy.UseMiddleware<TunnelLimitsStep>();
         proxy.UseMiddleware<TunnelDestinationFilter>();
         return proxy;
     }
