@@ -42,7 +42,9 @@ internal static class TunnelsExtensions
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.UseMiddleware<TunnelProxyStep>();
-        // After the offline page and the https redirect: only requests that will be forwarded count.
+        // After the offline page and the https redirect; before the limits, so the page is no request to the agent.
+        proxy.UseMiddleware<BrowserWarningStep>();
+        // Only requests that will be forwarded count.
         proxy.UseMiddleware<TunnelLimitsStep>();
         proxy.UseMiddleware<TunnelDestinationFilter>();
         return proxy;
