@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
+using Portway.Configuration;
 using Portway.Diagnostics;
 using Portway.Edge.Settings;
 using Portway.Protocol;
@@ -64,6 +65,11 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
                     await RefuseAsync(context, 400, LinkErrorCodes.BadRequest, $"{LinkProtocol.TunnelHeader}: {error}");
                     return;
                 }
+                if (PolicyRefusal(t) is { } refusal)
+                {
+                    await RefuseAsync(context, 400, LinkErrorCodes.BadPolicy, refusal);
+                    return;
+                }
                 tunnels.Add(t);
             }
         }
@@ -108,6 +114,25 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
         session.AddSpare(link);
         _ = link.RunStandbyAsync();
         await link.Closed;
+    }
+
+    /// <summary>
+    /// The agent checked its policy before dialing; the edge reads it again with the same readers
+    /// and limits, since a link request can come from anything holding the token.
+    /// </summary>
+    private static string? PolicyRefusal(TunnelRequest t)
+    {
+        if (t.Policy is null) return null;
+        if (t.Kind != TunnelKind.Http) return $"Tunnel '{t.Id}': a policy applies to http tunnels only.";
+        try
+        {
+            PolicyDocument.Parse(t.Policy, "policy");
+            return null;
+        }
+        catch (ConfigException e)
+        {
+            return $"Tunnel '{t.Id}': the edge refused its policy: {string.Join("; ", e.Errors)}";
+        }
     }
 
     /// <summary>YARP applies provider changes as they are signalled; wait (briefly) so the URL works when the agent prints it.</summary>
