@@ -33,25 +33,36 @@ internal sealed class EdgeLink : Protocol.DelegatingStream
     // Once activated, the edge's HTTP/2 client owns these calls. Shaping here covers everything the
     // token's tunnels carry, HTTP and TCP alike, framing included, in one place. The limiter is
     // looked up per call so a reload that changes the bandwidth applies to links already open.
-    // Reads pay after the bytes arrived (their size is known only then): the next read waits.
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    // Without a bandwidth limit a call passes straight through, as before: no async frame.
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _limits?.For(Session.TokenName)?.FromAgent is { } bucket ? ShapedReadAsync(buffer, bucket, cancellationToken) : Inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _limits?.For(Session.TokenName)?.FromAgent is { } bucket
+            ? ShapedReadAsync(buffer.AsMemory(offset, count), bucket, cancellationToken).AsTask()
+            : Inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _limits?.For(Session.TokenName)?.ToAgent is { } bucket ? ShapedWriteAsync(buffer, bucket, cancellationToken) : Inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _limits?.For(Session.TokenName)?.ToAgent is { } bucket
+            ? ShapedWriteAsync(buffer.AsMemory(offset, count), bucket, cancellationToken).AsTask()
+            : Inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    /// <summary>Pays after the bytes arrived (their count is known only then): the next read waits off the debt.</summary>
+    private async ValueTask<int> ShapedReadAsync(Memory<byte> buffer, ByteBucket bucket, CancellationToken cancellationToken)
     {
         var n = await Inner.ReadAsync(buffer, cancellationToken);
-        if (_limits?.For(Session.TokenName)?.FromAgent is { } bucket) await bucket.PayAsync(n, cancellationToken);
+        await bucket.PayAsync(n, cancellationToken);
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask ShapedWriteAsync(ReadOnlyMemory<byte> buffer, ByteBucket bucket, CancellationToken cancellationToken)
     {
-        if (_limits?.For(Session.TokenName)?.ToAgent is { } bucket) await bucket.PayAsync(buffer.Length, cancellationToken);
+        await bucket.PayAsync(buffer.Length, cancellationToken);
         await Inner.WriteAsync(buffer, cancellationToken);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public TunnelSession Session { get; }
 
