@@ -220,6 +220,34 @@ public sealed class CircuitBreakerTests
         Assert.Contains("circuit breaker open", await open.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task RouteBreaker_IsTheRoutesOwn_AnotherRouteToTheSameClusterStillForwards()
+    {
+        var origin = new Switchable { Status = 500 };
+        await using var a = await TestOrigin.StartAsync("a", origin.Handle);
+        await using var edge = await TestEdge.StartAsync($$"""
+            routes:
+              - id: one
+                match: { path_prefix: /one }
+                cluster: a
+                rules:
+                  - circuit_breaker: { error_ratio: 1, min_requests: 1 }
+              - id: two
+                match: { path_prefix: /two }
+                cluster: a
+                rules:
+                  - circuit_breaker: { error_ratio: 1, min_requests: 2 }
+            clusters:
+              - id: a
+                destinations: [{{a.Url}}]
+                health: { passive: { consecutive_failures: 1000 } }
+            """, Services(new FakeTimeProvider()));
+        Assert.Equal(HttpStatusCode.InternalServerError, await Get(edge, "/one"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await Get(edge, "/one"));
+        Assert.Equal(HttpStatusCode.InternalServerError, await Get(edge, "/two"));
+        Assert.Equal(2, a.Requests);
+    }
+
     [Theory]
     [InlineData("{ errors: [5xx, oops] }", "t.yaml:8:42: routes[0].rules[0].circuit_breaker.errors: 'oops' is not a failure the breaker can count; allowed: 5xx, timeout, connect, reset")]
     [InlineData("{ error_ratio: 2 }", "t.yaml:8:41: routes[0].rules[0].circuit_breaker.error_ratio: '2' is not a number from 0.01 to 1")]
