@@ -14,7 +14,7 @@ internal static class AgentConfigLoader
 {
     private static readonly string[] TopKeys = ["edge", "token", "edge_ca", "insecure", "allow_plain_http", "inspect", "link", "tunnels"];
     private static readonly string[] TunnelKeys =
-        ["proto", "addr", "name", "remote_port", "host_header", "basic_auth", "allow_cidr", "deny_cidr", "request_header_add", "response_header_remove"];
+        ["proto", "addr", "name", "remote_port", "host_header", "basic_auth", "allow_cidr", "deny_cidr", "request_header_add", "response_header_remove", "policy"];
 
     public sealed record AgentFile(Uri? Edge, string? Token, string? Inspect, ImmutableArray<AgentTunnelOptions> Tunnels, string? EdgeCa = null, bool Insecure = false, string? Link = null, bool AllowPlainHttp = false)
     {
@@ -108,10 +108,19 @@ internal static class AgentConfigLoader
             if (AgentTunnelSpec.ParseHeaderName(text, out var e) is { } headerName) remove.Add(headerName);
             else s.Context.Error(node, s.Join("response_header_remove"), e);
         }
+        string? policy = null;
+        if (s.String("policy") is { } policyPath)
+        {
+            if (kind == TunnelKind.Tcp) s.Error("policy", "TCP tunnels have no requests for rules to check; a policy applies to http tunnels");
+            // Relative to this file, like edge_ca; the policy's own errors name the policy file.
+            var full = Path.IsPathRooted(policyPath) ? policyPath : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(s.Context.File)) ?? "", policyPath);
+            policy = AgentTunnelSpec.ReadPolicy(full, s.Context.Errors);
+        }
         if (target is null) return null;
         return new AgentTunnelOptions
         {
             Id = id,
+            Policy = policy,
             Kind = kind,
             Target = target,
             Name = name,

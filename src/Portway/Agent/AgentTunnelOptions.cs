@@ -23,6 +23,8 @@ internal sealed record AgentTunnelOptions
     public ImmutableArray<IPNetwork> DenyCidrs { get; init; } = [];
     public ImmutableArray<(string Name, string Value)> RequestHeadersAdd { get; init; } = [];
     public ImmutableArray<string> ResponseHeadersRemove { get; init; } = [];
+    /// <summary>The --policy file's text (checked), sent to the edge, which applies its rules after the operator's; null = none.</summary>
+    public string? Policy { get; init; }
 
     /// <summary>How the target is shown on the screen: http://localhost:3000, or localhost:22 for TCP.</summary>
     public string TargetText => Kind == TunnelKind.Http ? Target.GetLeftPart(UriPartial.Authority) : Address;

@@ -92,6 +92,26 @@ internal static class AgentTunnelSpec
         return null;
     }
 
+    /// <summary>
+    /// A --policy file, read and checked with the edge's own readers before anything is dialed, so
+    /// a mistake is a located error here rather than a refusal from the edge. Null with the
+    /// problems in <paramref name="errors"/> (each file:line:column: key: what is wrong).
+    /// </summary>
+    public static string? ReadPolicy(string path, List<ConfigError> errors)
+    {
+        try
+        {
+            var text = YamlFile.ReadText(path);
+            PolicyDocument.Parse(text, path);
+            return text;
+        }
+        catch (ConfigException e)
+        {
+            errors.AddRange(e.Errors);
+            return null;
+        }
+    }
+
     /// <summary>ADDR (host:port or a port) for the inspector, or "false" to turn it off.</summary>
     public static bool TryParseInspect(string text, out IPEndPoint? endpoint, out string error)
     {

@@ -299,7 +299,7 @@ internal sealed class LinkSupervisor : IAsyncDisposable
             {
                 if (g.Id == t.Id) previous = g.Name;
             }
-            var request = new TunnelRequest(t.Kind, t.Id, t.Name, t.Name is null ? previous : null, t.RemotePort);
+            var request = new TunnelRequest(t.Kind, t.Id, t.Name, t.Name is null ? previous : null, t.RemotePort, t.Policy);
             headers.Add(new(LinkProtocol.TunnelHeader, request.ToHeaderValue()));
         }
         return headers;

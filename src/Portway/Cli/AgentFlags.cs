@@ -25,6 +25,7 @@ internal sealed class AgentFlags
     public Option<string[]> DenyCidr { get; } = new("--deny-cidr") { Description = "Refuse visitors from this network (repeatable); checked before --allow-cidr." };
     public Option<string[]> RequestHeaderAdd { get; } = new("--request-header-add") { Description = "Add a header to requests, \"Name: value\" (repeatable)." };
     public Option<string[]> ResponseHeaderRemove { get; } = new("--response-header-remove") { Description = "Remove a header from responses (repeatable)." };
+    public Option<string?> Policy { get; } = new("--policy") { Description = "A YAML file with a rules: list (the edge's rule kinds and syntax) the edge applies to this tunnel's requests after its own rules." };
     public Option<string?> Inspect { get; } = new("--inspect") { Description = "Address of the web inspector (page, JSON API, replay), or false. Default: 127.0.0.1:4040, else the next free port up to 4049." };
 
     public void AddTo(Command command, TunnelKind kind)
@@ -42,6 +43,7 @@ internal sealed class AgentFlags
             command.Options.Add(BasicAuth);
             command.Options.Add(RequestHeaderAdd);
             command.Options.Add(ResponseHeaderRemove);
+            command.Options.Add(Policy);
         }
         else command.Options.Add(RemotePort);
         command.Options.Add(AllowCidr);
@@ -73,10 +75,18 @@ internal sealed class AgentFlags
             if (AgentTunnelSpec.ParseHeaderName(r, out var e) is { } headerName) remove.Add(headerName);
             else errors.Add("--response-header-remove: " + e);
         }
+        string? policy = null;
+        if (kind == TunnelKind.Http && parse.GetValue(Policy) is { } policyPath)
+        {
+            var policyErrors = new List<Portway.Configuration.ConfigError>();
+            policy = AgentTunnelSpec.ReadPolicy(policyPath, policyErrors);
+            foreach (var e in policyErrors) errors.Add("--policy: " + e);
+        }
         if (uri is null) return null;
         return new AgentTunnelOptions
         {
             Id = kind == TunnelKind.Http ? "http" : "tcp",
+            Policy = policy,
             Kind = kind,
             Target = uri,
             Name = name,

@@ -177,6 +177,8 @@ internal sealed record TunnelsConfig
     public TimeSpan ReconnectGrace { get; init; } = TimeSpan.FromSeconds(60);
     public int TcpPortMin { get; init; } = 20000;
     public int TcpPortMax { get; init; } = 20999;
+    /// <summary>The interstitial page for browser navigations to tunnels (docs/tunnels.md#browser-warning); tokens may override.</summary>
+    public bool BrowserWarning { get; init; }
 }
 
 /// <summary>A token, stored as its SHA-256 (hex), and what it may claim.</summary>
@@ -193,6 +195,10 @@ internal sealed record TunnelTokenConfig
     public bool HttpsRedirect { get; init; } = true;
     /// <summary>Rules for every request to this token's tunnels, after the global ones (docs/policy.md).</summary>
     public EquatableArray<RuleConfig> Rules { get; init; } = [];
+    /// <summary>What this token's tunnels may use together; null = unlimited.</summary>
+    public TunnelLimitsConfig? Limits { get; init; }
+    /// <summary>tokens[].browser_warning; null = tunnels.browser_warning.</summary>
+    public bool? BrowserWarning { get; init; }
 }
 
 internal static class LoadBalancingNames

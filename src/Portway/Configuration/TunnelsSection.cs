@@ -6,7 +6,7 @@ internal static class TunnelsSection
 {
     public static TunnelsConfig Read(YamlSection top)
     {
-        var t = top.Child("tunnels", "enabled", "domains", "tokens", "reconnect_grace", "tcp_ports");
+        var t = top.Child("tunnels", "enabled", "domains", "tokens", "reconnect_grace", "tcp_ports", "browser_warning");
         var d = new TunnelsConfig();
         if (t is null) return d;
         var domains = t.StringList("domains").Select(x => x.Value.ToLowerInvariant().TrimStart('.')).ToImmutableArray();
@@ -29,7 +29,7 @@ internal static class TunnelsSection
                 t.Error("tcp_ports", $"'{ports}' is not a port range; write it like 20000-20999 (or 0 for any free port)");
         }
         var tokens = ImmutableArray.CreateBuilder<TunnelTokenConfig>();
-        foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp", "https_redirect", "rules"))
+        foreach (var tok in t.List("tokens", "name", "sha256", "reserved_names", "allowed_patterns", "max_tunnels", "allow_pooling", "allow_tcp", "https_redirect", "rules", "limits", "browser_warning"))
         {
             var hash = tok.String("sha256", required: true);
             if (hash is not null && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
@@ -45,6 +45,8 @@ internal static class TunnelsSection
                 AllowTcp = tok.Bool("allow_tcp") ?? true,
                 HttpsRedirect = tok.Bool("https_redirect") ?? true,
                 Rules = RulesSection.Read(tok),
+                Limits = ReadLimits(tok),
+                BrowserWarning = tok.Bool("browser_warning"),
             });
         }
         return d with
@@ -55,6 +57,24 @@ internal static class TunnelsSection
             ReconnectGrace = t.Duration("reconnect_grace") ?? d.ReconnectGrace,
             TcpPortMin = min,
             TcpPortMax = max,
+            BrowserWarning = t.Bool("browser_warning") ?? false,
+        };
+    }
+
+    private static TunnelLimitsConfig? ReadLimits(YamlSection token)
+    {
+        var l = token.Child("limits", "connections", "requests", "per", "bandwidth");
+        if (l is null) return null;
+        var bandwidth = l.Size("bandwidth");
+        // Below 1k a second, one HTTP/2 frame header and a PING would take most of it.
+        if (bandwidth is < 1024) l.Error("bandwidth", $"{bandwidth} bytes/s is too little for a link; allowed: 1k or more (bytes per second, like 512k or 10m)");
+        if (l.Has("per") && !l.Has("requests")) l.Error("per", "needs requests: how many requests per this period, e.g. requests: 50");
+        return new TunnelLimitsConfig
+        {
+            Connections = l.Int("connections", 1, 1_000_000),
+            Requests = l.Int("requests", 1, 10_000_000),
+            Per = l.Duration("per", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(1),
+            Bandwidth = bandwidth is < 1024 ? null : bandwidth,
         };
     }
 }

@@ -34,6 +34,9 @@ internal static class EventIds
     public const int HealthDestinationUp = 324;
     public const int HealthOutageSummary = 325;
     public const int HealthFailingButLast = 326;
+    public const int CircuitBreakerOpened = 327;
+    public const int CircuitBreakerHalfOpen = 328;
+    public const int CircuitBreakerClosed = 329;
 
     // 340–349: retries (Edge/Retries).
     public const int RetryAttempt = 340;
@@ -100,6 +103,8 @@ internal static class EventIds
     public const int TcpTunnelNoAgent = 620;
     public const int TcpTunnelAgentRefused = 621;
     public const int TcpTunnelStreamEnded = 622;
+    public const int TcpTunnelTokenBusy = 623;
+    public const int TunnelTokenBusy = 624;
 
     // 630–639: tunnel drain at shutdown (Edge/Tunnels/TunnelShutdown).
     public const int TunnelDraining = 630;

@@ -24,6 +24,9 @@ internal static class LinkErrorCodes
     /// <summary>400: the request is not a valid link request (bad header, unknown kind).</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>400: the tunnel's policy (--policy) is not valid, or differs from the one its pooled name is served with.</summary>
+    public const string BadPolicy = "bad_policy";
+
     /// <summary>404: tunnels are disabled on this edge.</summary>
     public const string Disabled = "tunnels_disabled";
 
@@ -31,5 +34,5 @@ internal static class LinkErrorCodes
     public const string ShuttingDown = "shutting_down";
 
     /// <summary>True for refusals that retrying with the same settings cannot fix (the agent exits on these).</summary>
-    public static bool IsPermanent(string? code) => code is TokenRequired or TokenInvalid or NameNotAllowed or TooManyTunnels or TcpNotAllowed or BadRequest or Disabled;
+    public static bool IsPermanent(string? code) => code is TokenRequired or TokenInvalid or NameNotAllowed or TooManyTunnels or TcpNotAllowed or BadRequest or BadPolicy or Disabled;
 }

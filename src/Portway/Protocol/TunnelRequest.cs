@@ -5,11 +5,14 @@ namespace Portway.Protocol;
 /// <c>Id</c> is the agent's own label for the tunnel (grants refer to it). <c>Name</c> is a
 /// requested name (the token must allow it); <c>Resume</c> is a name the edge gave this agent
 /// before (after an edge restart it is granted again when free); <c>Port</c> likewise for TCP.
+/// <c>Policy</c> is the agent's policy file as written (<c>--policy</c>), sent as <c>policy=</c>
+/// base64url of its UTF-8 text: an alphabet with no header delimiters, so any YAML travels intact.
 /// </summary>
-internal sealed record TunnelRequest(TunnelKind Kind, string Id, string? Name = null, string? Resume = null, int? Port = null)
+internal sealed record TunnelRequest(TunnelKind Kind, string Id, string? Name = null, string? Resume = null, int? Port = null, string? Policy = null)
 {
     public string ToHeaderValue() => HeaderParameters.Format(Kind == TunnelKind.Http ? "http" : "tcp",
-        ("id", Id), ("name", Name), ("resume", Resume), ("port", Port?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        ("id", Id), ("name", Name), ("resume", Resume), ("port", Port?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("policy", Policy is null ? null : System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(Policy))));
 
     public static bool TryParse(string value, out TunnelRequest request, out string error)
     {
@@ -44,7 +47,26 @@ internal sealed record TunnelRequest(TunnelKind Kind, string Id, string? Name = 
             }
             port = n;
         }
-        request = new TunnelRequest(kind, id, name?.ToLowerInvariant(), resume?.ToLowerInvariant(), port);
+        string? policy = null;
+        if (p.TryGetValue("policy", out var encoded))
+        {
+            // Decoded size bounded before decoding: base64 grows 4/3, so this caps what is allocated.
+            if (encoded.Length > 16 * 1024 || !System.Buffers.Text.Base64Url.IsValid(encoded))
+            {
+                error = "policy is not base64url text of at most 8 KiB";
+                return false;
+            }
+            try
+            {
+                policy = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(System.Buffers.Text.Base64Url.DecodeFromChars(encoded));
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                error = "policy is not UTF-8 text";
+                return false;
+            }
+        }
+        request = new TunnelRequest(kind, id, name?.ToLowerInvariant(), resume?.ToLowerInvariant(), port, policy);
         error = "";
         return true;
     }

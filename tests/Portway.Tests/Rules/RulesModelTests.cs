@@ -71,7 +71,7 @@ public sealed class RulesModelTests
     }
 
     [Theory]
-    [InlineData("  - ipp: { allow: [10.0.0.0/8] }", "t.yaml:8:7: routes[0].rules[0]: unknown rule 'ipp'; did you mean 'ip'? (rule kinds: ip, geo, rate_limit, basic_auth, jwt, forward_auth, oidc, headers, respond, redirect, rewrite, security_headers, webhook_verify, cors, compress)")]
+    [InlineData("  - ipp: { allow: [10.0.0.0/8] }", "t.yaml:8:7: routes[0].rules[0]: unknown rule 'ipp'; did you mean 'ip'? (rule kinds: ip, geo, rate_limit, basic_auth, jwt, forward_auth, oidc, headers, respond, redirect, rewrite, security_headers, webhook_verify, cors, compress, circuit_breaker)")]
     [InlineData("  - respond: { stauts: 200 }", "t.yaml:8:18: routes[0].rules[0].respond.stauts: unknown key; did you mean 'status'? (allowed here: status, body, content_type)")]
     [InlineData("  - redirect: { to: '/x/{2}', match: '^/(a)$' }", "t.yaml:8:23: routes[0].rules[0].redirect.to: unknown placeholder '{2}': neither a placeholder nor a group of the match regex; placeholders: {path}, {query}, {args}, {host}, {scheme}, and {1}…{9} or {name} for match groups")]
     [InlineData("  - redirect: { to: /x, status: 200 }", "t.yaml:8:35: routes[0].rules[0].redirect.status: 200 is not a redirect status; allowed: 301, 302, 303, 307, 308")]

@@ -30,6 +30,7 @@ internal sealed class RuleKinds : IRuleCompiler
         new WebhookVerifyRule(),
         new CorsRule(),
         new CompressRule(),
+        new CircuitBreakerRule(),
     ];
 
     public static readonly RuleKinds Compiler = new();

@@ -18,13 +18,50 @@ internal sealed class EdgeLink : Protocol.DelegatingStream
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _activationRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<bool> _activated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TunnelTokenLimits? _limits;
     private int _disposed;
 
-    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time) : base(inner)
+    /// <param name="limits">tokens[].limits: the token's bandwidth shapes the link's HTTP/2 traffic once activated; null = unshaped.</param>
+    public EdgeLink(Stream inner, HttpContext context, TunnelSession session, TimeProvider time, TunnelTokenLimits? limits = null) : base(inner)
     {
         _context = context;
         _time = time;
+        _limits = limits;
         Session = session;
+    }
+
+    // Once activated, the edge's HTTP/2 client owns these calls. Shaping here covers everything the
+    // token's tunnels carry, HTTP and TCP alike, framing included, in one place. The limiter is
+    // looked up per call so a reload that changes the bandwidth applies to links already open.
+    // Without a bandwidth limit a call passes straight through, as before: no async frame.
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _limits?.For(Session.TokenName)?.FromAgent is { } bucket ? ShapedReadAsync(buffer, bucket, cancellationToken) : Inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _limits?.For(Session.TokenName)?.FromAgent is { } bucket
+            ? ShapedReadAsync(buffer.AsMemory(offset, count), bucket, cancellationToken).AsTask()
+            : Inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _limits?.For(Session.TokenName)?.ToAgent is { } bucket ? ShapedWriteAsync(buffer, bucket, cancellationToken) : Inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _limits?.For(Session.TokenName)?.ToAgent is { } bucket
+            ? ShapedWriteAsync(buffer.AsMemory(offset, count), bucket, cancellationToken).AsTask()
+            : Inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    /// <summary>Pays after the bytes arrived (their count is known only then): the next read waits off the debt.</summary>
+    private async ValueTask<int> ShapedReadAsync(Memory<byte> buffer, ByteBucket bucket, CancellationToken cancellationToken)
+    {
+        var n = await Inner.ReadAsync(buffer, cancellationToken);
+        await bucket.PayAsync(n, cancellationToken);
+        return n;
+    }
+
+    private async ValueTask ShapedWriteAsync(ReadOnlyMemory<byte> buffer, ByteBucket bucket, CancellationToken cancellationToken)
+    {
+        await bucket.PayAsync(buffer.Length, cancellationToken);
+        await Inner.WriteAsync(buffer, cancellationToken);
     }
 
     public TunnelSession Session { get; }

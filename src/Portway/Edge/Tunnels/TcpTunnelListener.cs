@@ -82,6 +82,15 @@ internal sealed partial class TcpTunnelListener : IDisposable
             LogNoAgent(Port);
             return;
         }
+        // tokens[].limits.connections counts TCP connections with the token's HTTP requests; one
+        // over the limit is closed at once, as a server at its backlog would.
+        var limiter = _registry.Limits.For(session.TokenName);
+        using var slot = limiter?.TryConnection();
+        if (limiter is not null && slot is null)
+        {
+            LogTokenBusy(Port, session.TokenName!, limiter.Config.Connections ?? 0);
+            return;
+        }
         var remote = (client.RemoteEndPoint as IPEndPoint)?.Address;
         using var request = new HttpRequestMessage(HttpMethod.Post, TunnelConnector.DestinationAddress(session) + LinkProtocol.TcpStreamPath.TrimStart('/'))
         {
@@ -160,4 +169,7 @@ internal sealed partial class TcpTunnelListener : IDisposable
 
     [LoggerMessage(EventId = EventIds.TcpTunnelStreamEnded, Level = LogLevel.Debug, Message = "TCP tunnel port {Port}: stream ended: {Reason}")]
     private partial void LogStreamEnded(int port, string reason);
+
+    [LoggerMessage(EventId = EventIds.TcpTunnelTokenBusy, Level = LogLevel.Warning, Message = "TCP tunnel port {Port}: connection closed, token {Token} has {Limit} connections open (its limits.connections)")]
+    private partial void LogTokenBusy(int port, string token, int limit);
 }

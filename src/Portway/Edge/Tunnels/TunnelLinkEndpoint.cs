@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
+using Portway.Configuration;
 using Portway.Diagnostics;
 using Portway.Edge.Settings;
 using Portway.Protocol;
@@ -16,7 +17,7 @@ namespace Portway.Edge.Tunnels;
 /// Upgrade) or 200 (HTTP/2 extended CONNECT) with the grants, and keeps the request alive as long as the link lives (Kestrel closes an upgraded
 /// connection when its request ends). Refusals are plain text an agent prints as is.
 /// </summary>
-internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry registry, IProxyStateLookup proxyState, TimeProvider time, ILogger<TunnelLinkEndpoint> logger)
+internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry registry, IProxyStateLookup proxyState, TimeProvider time, TunnelTokenLimits limits, ILogger<TunnelLinkEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -64,6 +65,11 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
                     await RefuseAsync(context, 400, LinkErrorCodes.BadRequest, $"{LinkProtocol.TunnelHeader}: {error}");
                     return;
                 }
+                if (PolicyRefusal(t) is { } refusal)
+                {
+                    await RefuseAsync(context, 400, LinkErrorCodes.BadPolicy, refusal);
+                    return;
+                }
                 tunnels.Add(t);
             }
         }
@@ -104,10 +110,29 @@ internal sealed partial class TunnelLinkEndpoint(EdgeState state, TunnelRegistry
             session.ReleaseReservation();
             throw;
         }
-        var link = new EdgeLink(stream, context, session, time);
+        var link = new EdgeLink(stream, context, session, time, limits);
         session.AddSpare(link);
         _ = link.RunStandbyAsync();
         await link.Closed;
+    }
+
+    /// <summary>
+    /// The agent checked its policy before dialing; the edge reads it again with the same readers
+    /// and limits, since a link request can come from anything holding the token.
+    /// </summary>
+    private static string? PolicyRefusal(TunnelRequest t)
+    {
+        if (t.Policy is null) return null;
+        if (t.Kind != TunnelKind.Http) return $"Tunnel '{t.Id}': a policy applies to http tunnels only.";
+        try
+        {
+            PolicyDocument.Parse(t.Policy, "policy");
+            return null;
+        }
+        catch (ConfigException e)
+        {
+            return $"Tunnel '{t.Id}': the edge refused its policy: {string.Join("; ", e.Errors)}";
+        }
     }
 
     /// <summary>YARP applies provider changes as they are signalled; wait (briefly) so the URL works when the agent prints it.</summary>

@@ -48,7 +48,11 @@ internal sealed partial class TunnelRegistry
             if (entry.Holders.Count > 0) continue;
             _names.Remove(key);
             entry.Listener?.Dispose();
-            if (entry.Kind == TunnelKind.Http) ReleaseCertificates(entry.Name, _state.Current.Tunnels);
+            if (entry.Kind == TunnelKind.Http)
+            {
+                ReleaseCertificates(entry.Name, _state.Current.Tunnels);
+                _policies.Remove(entry.Name);
+            }
             LogNameReleased(entry.Name);
         }
         session.CloseAll();

@@ -27,10 +27,14 @@ internal sealed partial class TunnelRegistry : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<TunnelRegistry> _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly TunnelPolicies _policies;
+
+    /// <summary>tokens[].limits in force; TCP tunnels' listeners count their connections here.</summary>
+    public TunnelTokenLimits Limits { get; }
     private bool _closed;
     private readonly IAutomaticCertificates _certificates;
 
-    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers, IAutomaticCertificates certificates)
+    public TunnelRegistry(EdgeState state, TunnelConnector connector, TunnelProxyConfigProvider provider, TimeProvider time, ILoggerFactory loggers, IAutomaticCertificates certificates, TunnelTokenLimits limits, TunnelPolicies policies)
     {
         _certificates = certificates;
         certificates.Changed += OnCertificateChanged;
@@ -39,6 +43,8 @@ internal sealed partial class TunnelRegistry : IDisposable
         _provider = provider;
         _time = time;
         _loggers = loggers;
+        Limits = limits;
+        _policies = policies;
         _logger = loggers.CreateLogger<TunnelRegistry>();
     }
 
@@ -132,6 +138,7 @@ internal sealed partial class TunnelRegistry : IDisposable
             }
             else entry.Holders.RemoveAll(h => !h.IsOnline); // take over from an offline holder in its grace period
             entry.Holders.Add(session);
+            if (t.Kind == TunnelKind.Http) _policies.Set(name, t.Policy);
             keys.Add(entry.Key);
             grants.Add(t.Kind == TunnelKind.Http
                 ? TunnelUrls.Http(t.Id, name, request, config, _state, _certificates)
@@ -177,6 +184,10 @@ internal sealed partial class TunnelRegistry : IDisposable
                         $"The name '{wanted}' is in use by another agent. Stop it first{(token is null ? "" : ", or allow pooling for the token (allow_pooling: true) to share the traffic")}.");
                 if (!online && !sameToken)
                     return AttachResult.Refuse(409, LinkErrorCodes.NameInUse, $"The name '{wanted}' is held for an agent that disconnected moments ago; try again after tunnels.reconnect_grace.");
+                // Pooled agents serve one route, so one rule list: each must bring the same policy.
+                if (online && _policies.TextOf(wanted) != t.Policy)
+                    return AttachResult.Refuse(400, LinkErrorCodes.BadPolicy,
+                        $"The name '{wanted}' is served by pooled agents with {(t.Policy is null ? "a --policy file" : _policies.TextOf(wanted) is null ? "no --policy" : "a different --policy file")}; every agent sharing a name must use the same one.");
                 existing = entry;
             }
             name = wanted;

@@ -20,6 +20,8 @@ internal static class TunnelsExtensions
         services.AddSingleton<TunnelConnector>();
         services.AddSingleton<TunnelProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<TunnelProxyConfigProvider>());
+        services.AddSingleton<TunnelTokenLimits>();
+        services.AddSingleton<TunnelPolicies>();
         services.AddSingleton<TunnelRegistry>();
         services.AddSingleton<TunnelLinkEndpoint>();
         services.AddSingleton<PortwayHttpClientFactory>();
@@ -41,6 +43,12 @@ internal static class TunnelsExtensions
     public static IReverseProxyApplicationBuilder UseTunnels(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.UseMiddleware<TunnelProxyStep>();
+        // The agent's own rules (--policy) come after the global and token rules, which ran before routing.
+        proxy.UseMiddleware<AgentPolicyStep>();
+        // After the offline page and the https redirect; before the limits, so the page is no request to the agent.
+        proxy.UseMiddleware<BrowserWarningStep>();
+        // Only requests that will be forwarded count.
+        proxy.UseMiddleware<TunnelLimitsStep>();
         proxy.UseMiddleware<TunnelDestinationFilter>();
         return proxy;
     }

@@ -25,6 +25,8 @@ internal static partial class DocumentedKeyCatalog
         [("tls.md", "## Upstream TLS (`https://` destinations)")] = "clusters[].tls",
         // These two tables write whole paths (cache.memory, routes[].cache; tunnels.domains, tokens[].name).
         [("tunnels.md", "## A real edge")] = "tunnels",
+        [("tunnels.md", "## Limits per token")] = "tunnels",
+        [("tunnels.md", "## Browser warning")] = "tunnels",
         [("caching.md", "## Keys")] = "",
         [("geo.md", "## Keys")] = "",
         // policy.md: where lists attach (whole paths), then one table per rule kind, its keys under rules[].KIND.
@@ -41,6 +43,7 @@ internal static partial class DocumentedKeyCatalog
         [("policy.md", "## `cors`")] = "rules[].cors",
         [("policy.md", "## `compress`")] = "rules[].compress",
         [("policy.md", "## `oidc`")] = "rules[].oidc",
+        [("policy.md", "## `circuit_breaker`")] = "rules[].circuit_breaker",
     };
 
     /// <summary>Value tables (first column `value`): (file, heading) → the key whose values they list.</summary>

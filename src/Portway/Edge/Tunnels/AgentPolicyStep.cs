@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Portway.Edge.Settings;
+using Yarp.ReverseProxy.Model;
+
+namespace Portway.Edge.Tunnels;
+
+/// <summary>
+/// The rules of the agent's policy (--policy) for requests to its tunnel, after the global and
+/// token rules (RulesMiddleware ran those before routing handed the request to the proxy): an
+/// agent can add checks, never take the operator's away. Same walk as RulesMiddleware: the first
+/// answer ends the request; response changes apply just before the headers go out.
+/// </summary>
+internal sealed class AgentPolicyStep(RequestDelegate next, TunnelPolicies policies, ILogger<AgentPolicyStep> logger)
+{
+    private static readonly Func<object, Task> s_onStarting = OnStarting;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var route = context.GetReverseProxyFeature().Route.Config;
+        if (route.Metadata is null || !route.Metadata.TryGetValue(TunnelMetadata.Name, out var name) || policies.For(name) is not { } chain) return next(context);
+        return RunAsync(context, route.RouteId, chain);
+    }
+
+    // Policies are the rare case and already cost a dictionary lookup; one async frame for all of them.
+    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain)
+    {
+        var pass = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
+        if (pass is not null) context.Response.OnStarting(s_onStarting, pass);
+        for (var i = 0; i < chain.Rules.Length; i++)
+        {
+            if (pass is not null) pass.Reached = i + 1;
+            if (await chain.Rules[i].OnRequestAsync(context, routeId, logger)) return;
+        }
+        await next(context);
+    }
+
+    private static Task OnStarting(object state)
+    {
+        var pass = (ResponsePass)state;
+        var rules = pass.Chain.Rules;
+        for (var i = 0; i < pass.Reached; i++)
+        {
+            if (rules[i].ChangesResponse) rules[i].OnResponse(pass.Context);
+        }
+        return Task.CompletedTask;
+    }
+
+    private sealed class ResponsePass(RuleChain chain, HttpContext context)
+    {
+        public RuleChain Chain { get; } = chain;
+        public HttpContext Context { get; } = context;
+        public int Reached { get; set; }
+    }
+}
