@@ -179,7 +179,12 @@ internal sealed record TunnelsConfig
     public int TcpPortMax { get; init; } = 20999;
     /// <summary>The interstitial page for browser navigations to tunnels (docs/tunnels.md#browser-warning); tokens may override.</summary>
     public bool BrowserWarning { get; init; }
+    /// <summary>tunnels.by_name: rules for tunnels by their name, after the token's (docs/policy.md).</summary>
+    public EquatableArray<TunnelNameRulesConfig> ByName { get; init; } = [];
 }
+
+/// <summary>One <c>tunnels.by_name</c> entry: names or patterns (<see cref="TunnelNamePattern"/>) and their rules.</summary>
+internal sealed record TunnelNameRulesConfig(EquatableArray<string> Names, EquatableArray<RuleConfig> Rules);
 
 /// <summary>A token, stored as its SHA-256 (hex), and what it may claim.</summary>
 internal sealed record TunnelTokenConfig

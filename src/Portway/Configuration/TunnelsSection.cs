@@ -6,7 +6,7 @@ internal static class TunnelsSection
 {
     public static TunnelsConfig Read(YamlSection top)
     {
-        var t = top.Child("tunnels", "enabled", "domains", "tokens", "reconnect_grace", "tcp_ports", "browser_warning");
+        var t = top.Child("tunnels", "enabled", "domains", "tokens", "reconnect_grace", "tcp_ports", "browser_warning", "by_name");
         var d = new TunnelsConfig();
         if (t is null) return d;
         var domains = t.StringList("domains").Select(x => x.Value.ToLowerInvariant().TrimStart('.')).ToImmutableArray();
@@ -49,9 +49,24 @@ internal static class TunnelsSection
                 BrowserWarning = tok.Bool("browser_warning"),
             });
         }
+        var byName = ImmutableArray.CreateBuilder<TunnelNameRulesConfig>();
+        foreach (var entry in t.List("by_name", "names", "rules"))
+        {
+            var names = entry.StringList("names").Select(x => x.Value.ToLowerInvariant()).ToImmutableArray();
+            foreach (var (name, node) in entry.StringList("names"))
+            {
+                if (name.Count(c => c == '*') > 1 || !name.Replace("*", "a").All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+                    entry.Context.Error(node, entry.Join("names"), $"'{name}' is not a tunnel name or pattern; write it like shop or demo-* (letters, digits, '-', one '*')");
+            }
+            if (names.IsEmpty) entry.Error("names", "is required: the tunnel names (or patterns like demo-*) these rules are for");
+            var rules = RulesSection.Read(entry);
+            if (rules.IsEmpty && !entry.Has("rules")) entry.Error("rules", "is required: the rules for these tunnels");
+            byName.Add(new TunnelNameRulesConfig(names, rules));
+        }
         return d with
         {
             Enabled = t.Bool("enabled") ?? true,
+            ByName = byName.ToImmutable(),
             Domains = domains.Length > 0 ? domains : d.Domains,
             Tokens = tokens.ToImmutable(),
             ReconnectGrace = t.Duration("reconnect_grace") ?? d.ReconnectGrace,

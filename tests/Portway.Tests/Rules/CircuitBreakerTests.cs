@@ -72,7 +72,7 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
-    [CoversKey("rules[].circuit_breaker.error_ratio", "rules[].circuit_breaker.min_requests")]
+    [CoversKey("rules[].circuit_breaker.error_ratio", "rules[].circuit_breaker.min_requests", "clusters[].rules[].circuit_breaker.error_ratio", "clusters[].rules[].circuit_breaker.min_requests")]
     public async Task ClusterBreaker_OpensExactlyAtTheRatio_ThenAnswers503WithoutTheOrigin_OtherClusterUnaffected()
     {
         var failing = new Switchable();
@@ -109,7 +109,7 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
-    [CoversKey("rules[].circuit_breaker.open_for", "rules[].circuit_breaker.half_open_requests")]
+    [CoversKey("rules[].circuit_breaker.open_for", "rules[].circuit_breaker.half_open_requests", "clusters[].rules[].circuit_breaker.open_for", "clusters[].rules[].circuit_breaker.half_open_requests")]
     public async Task HalfOpen_AfterOpenFor_LetsExactlyTheProbesThrough_AndTheirSuccessCloses()
     {
         var origin = new Switchable { Status = 500 };
@@ -185,7 +185,7 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
-    [CoversKey("rules[].circuit_breaker.window")]
+    [CoversKey("rules[].circuit_breaker.window", "clusters[].rules[].circuit_breaker.window")]
     public async Task Window_FailuresOlderThanTheWindow_NoLongerCount()
     {
         var origin = new Switchable { Status = 500 };

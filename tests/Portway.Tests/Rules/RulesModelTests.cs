@@ -11,7 +11,6 @@ namespace Portway.Tests.Rules;
 public sealed class RulesModelTests
 {
     [Fact]
-    [CoversKey("clusters[].rules")]
     public async Task Rules_GlobalThenRouteThenCluster_FirstAnswerEndsTheList()
     {
         await using var origin = await Probe.StartEchoAsync();

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Portway.Agent;
 using Portway.Edge.Tunnels;
 using Portway.Protocol;
@@ -42,11 +40,11 @@ public sealed class AgentPolicyTests
     [Fact]
     public async Task BasicAuth_FromThePolicy_Asks_AndLetsTheUserIn()
     {
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("pw"))).ToLowerInvariant();
+        var hash = BCrypt.Net.BCrypt.HashPassword("pw", 4);
         await using var local = await TestOrigin.StartAsync("local");
         await using var edge = await TestEdge.StartAsync(Edge());
         await using var agent = await TestAgent.StartAsync(edge.Url,
-            WithPolicy(local.Url, "alice-app", $"rules:\n  - basic_auth: {{ realm: demo, users: [{{ name: ann, password_sha256: {hash} }}] }}\n"), token: "alice-token");
+            WithPolicy(local.Url, "alice-app", $"rules:\n  - basic_auth: {{ realm: demo, users: [{{ name: ann, password_hash: '{hash}' }}] }}\n"), token: "alice-token");
         using var client = Portway.Tests.Tls.TlsClient.Create(edge.Url.Port, null);
 
         using var asked = await client.GetAsync(agent.Url);

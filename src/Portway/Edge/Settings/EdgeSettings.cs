@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using Portway.Configuration;
 using Portway.Edge.Geo;
 
@@ -15,7 +16,7 @@ internal sealed class EdgeSettings
 {
     public static readonly EdgeSettings Empty = new(
         FrozenDictionary<string, RouteSettings>.Empty, FrozenDictionary<string, ClusterSettings>.Empty, RouteSettings.Default,
-        FrozenDictionary<string, RuleChain>.Empty, [], GeoTable.Empty);
+        FrozenDictionary<string, RuleChain>.Empty, [], GeoTable.Empty, TunnelRules.None);
 
     private readonly FrozenDictionary<string, RouteSettings> _routes;
     private readonly FrozenDictionary<string, ClusterSettings> _clusters;
@@ -24,10 +25,14 @@ internal sealed class EdgeSettings
     private readonly FrozenDictionary<string, RuleChain> _tokens;
     /// <summary>Compiled rules by where they are written ("global", "route:ID", "cluster:ID"), for reuse by the next build.</summary>
     private readonly Dictionary<string, Rule[]> _rules;
+    /// <summary>tunnels.by_name, compiled; a tunnel route's chain is built once per route and snapshot.</summary>
+    private readonly TunnelRules _byName;
+    private readonly ConditionalWeakTable<Yarp.ReverseProxy.Configuration.RouteConfig, RuleChain> _tunnelChains = [];
 
     private EdgeSettings(FrozenDictionary<string, RouteSettings> routes, FrozenDictionary<string, ClusterSettings> clusters,
-        RouteSettings unlisted, FrozenDictionary<string, RuleChain> tokens, Dictionary<string, Rule[]> rules, GeoTable geo)
+        RouteSettings unlisted, FrozenDictionary<string, RuleChain> tokens, Dictionary<string, Rule[]> rules, GeoTable geo, TunnelRules byName)
     {
+        _byName = byName;
         _tokens = tokens;
         _routes = routes;
         _clusters = clusters;
@@ -48,14 +53,24 @@ internal sealed class EdgeSettings
 
     /// <summary>
     /// The rules of a request on <paramref name="route"/>: a listed route's chain; for a tunnel
-    /// route, the global rules then its token's (the token is in the route's metadata); else the
-    /// global rules. File routes find theirs with the first lookup.
+    /// route, the global rules, its token's (the token is in the route's metadata), then those of
+    /// the <c>tunnels.by_name</c> entries its name matches; else the global rules. File routes find
+    /// theirs with the first lookup.
     /// </summary>
     public RuleChain Rules(Yarp.ReverseProxy.Configuration.RouteConfig route)
     {
         if (_routes.TryGetValue(route.RouteId, out var settings)) return settings.Rules;
-        if (_tokens.Count > 0 && route.Metadata is { } metadata && metadata.TryGetValue(TunnelMetadata.Token, out var token)
-            && _tokens.TryGetValue(token, out var chain)) return chain;
+        if (route.Metadata is not { } metadata) return _unlisted.Rules;
+        if (!_byName.IsEmpty && metadata.TryGetValue(TunnelMetadata.Name, out var name))
+        {
+            if (_tunnelChains.TryGetValue(route, out var built)) return built;
+            var token = metadata.GetValueOrDefault(TunnelMetadata.Token);
+            built = _byName.Chain(name, token);
+            _tunnelChains.AddOrUpdate(route, built);
+            return built;
+        }
+        if (_tokens.Count > 0 && metadata.TryGetValue(TunnelMetadata.Token, out var tokenName)
+            && _tokens.TryGetValue(tokenName, out var chain)) return chain;
         return _unlisted.Rules;
     }
 
@@ -92,16 +107,26 @@ internal sealed class EdgeSettings
             clusters[c.Id] = old?.Source == c ? old : ClusterSettings.From(c, old);
         }
         var tokens = new Dictionary<string, RuleChain>(StringComparer.Ordinal);
+        var tokenRules = new Dictionary<string, Rule[]>(StringComparer.Ordinal);
         foreach (var t in config.Tunnels.Tokens)
         {
-            if (!t.Rules.IsEmpty) tokens[t.Name] = Chain(global, Compile("token:" + t.Name, t.Rules, previous, rules, compiled), []);
+            if (t.Rules.IsEmpty) continue;
+            tokenRules[t.Name] = Compile("token:" + t.Name, t.Rules, previous, rules, compiled);
+            tokens[t.Name] = Chain(global, tokenRules[t.Name], []);
+        }
+        var byName = new List<(EquatableArray<string>, Rule[])>(config.Tunnels.ByName.Length);
+        for (var i = 0; i < config.Tunnels.ByName.Length; i++)
+        {
+            var entry = config.Tunnels.ByName[i];
+            byName.Add((entry.Names, Compile("by_name:" + i, entry.Rules, previous, rules, compiled)));
         }
         var unlisted = global.Length == 0 ? RouteSettings.Default : new RouteSettings(false, new RuleChain(global));
         if (previous is not null) DisposeDropped(previous._rules, compiled);
         // Databases whose files did not change keep their opened instance (GeoTable.Build).
         var geo = GeoTable.Build(config.Geo, previous?.Geo);
         return new EdgeSettings(routes.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
-            clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), unlisted, tokens.ToFrozenDictionary(StringComparer.Ordinal), compiled, geo);
+            clusters.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), unlisted, tokens.ToFrozenDictionary(StringComparer.Ordinal), compiled, geo,
+            byName.Count == 0 ? TunnelRules.None : new TunnelRules(global, tokenRules, [.. byName]));
     }
 
     private static Rule[] Compile(string owner, EquatableArray<RuleConfig> configs, EdgeSettings? previous, IRuleCompiler? compiler, Dictionary<string, Rule[]> compiled)
@@ -118,7 +143,7 @@ internal sealed class EdgeSettings
         return result;
     }
 
-    private static RuleChain Chain(Rule[] global, Rule[] route, Rule[] cluster)
+    internal static RuleChain Chain(Rule[] global, Rule[] route, Rule[] cluster)
     {
         if (global.Length + route.Length + cluster.Length == 0) return RuleChain.Empty;
         return new RuleChain([.. global, .. route, .. cluster]);

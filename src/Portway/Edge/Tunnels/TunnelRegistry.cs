@@ -164,7 +164,7 @@ internal sealed partial class TunnelRegistry : IDisposable
                 return AttachResult.Refuse(400, LinkErrorCodes.BadRequest, $"'{wanted}' is not a valid tunnel name: {TunnelNames.Rule}.");
             if (ReservedByOther(wanted, token) is { } owner)
                 return AttachResult.Refuse(403, LinkErrorCodes.NameNotAllowed, $"The name '{wanted}' is reserved for another token ('{owner}'). Pick another --name, or run without one for a random name.");
-            if (token is not null && !token.ReservedNames.Contains(wanted) && !MatchesPattern(wanted, token.AllowedPatterns))
+            if (token is not null && !token.ReservedNames.Contains(wanted) && !TunnelNamePattern.MatchesAny(wanted, token.AllowedPatterns))
                 return AttachResult.Refuse(403, LinkErrorCodes.NameNotAllowed,
                     $"Token '{token.Name}' may not use the name '{wanted}'. "
                     + (token.ReservedNames.IsEmpty && token.AllowedPatterns.IsEmpty
@@ -212,7 +212,7 @@ internal sealed partial class TunnelRegistry : IDisposable
     {
         existing = null;
         if (!TunnelNames.IsValid(resume) || ReservedByOther(resume, token) is not null || StaticRouteHost(resume, config) is not null) return false;
-        if (token is not null && !token.ReservedNames.Contains(resume) && !MatchesPattern(resume, token.AllowedPatterns) && !NameGenerator.IsGenerated(resume)) return false;
+        if (token is not null && !token.ReservedNames.Contains(resume) && !TunnelNamePattern.MatchesAny(resume, token.AllowedPatterns) && !NameGenerator.IsGenerated(resume)) return false;
         var key = NameEntry.KeyOf(TunnelKind.Http, resume);
         if (pending.Contains(key)) return false;
         if (!_names.TryGetValue(key, out var entry)) return true;
@@ -284,18 +284,6 @@ internal sealed partial class TunnelRegistry : IDisposable
             if (t.ReservedNames.Contains(name) && t.Name != token?.Name) return t.Name;
         }
         return null;
-    }
-
-    /// <summary>Patterns are DNS-label globs: '*' stands for any run of letters, digits and '-' (e.g. "*-dev", "team-*").</summary>
-    internal static bool MatchesPattern(string name, ImmutableArray<string> patterns)
-    {
-        foreach (var p in patterns)
-        {
-            var star = p.IndexOf('*');
-            if (star < 0 ? name == p : name.Length >= p.Length - 1 && name.StartsWith(p[..star], StringComparison.Ordinal) && name.EndsWith(p[(star + 1)..], StringComparison.Ordinal))
-                return true;
-        }
-        return false;
     }
 
     /// <summary>A host of a config-file route that NAME.DOMAIN would equal: such names belong to that route.</summary>
