@@ -4,6 +4,7 @@
 #   bench/profile.sh                 # 15 s warm-up, then 10 s of perf record under wrk -t2 -c64
 #   bench/profile.sh --seconds 20 --url-path /files/1m.bin --conns 16
 #   bench/profile.sh --counters      # dotnet-counters (GC, allocation rate, thread pool) instead
+#   bench/profile.sh --config bench/proxy/portway-rules.yaml --header "Authorization: Bearer $(cat bench/proxy/rules.jwt)"
 #
 # Portway runs with DOTNET_PerfMapEnabled=1 (perf resolves JIT-compiled frames through
 # /tmp/perf-PID.map) and DOTNET_EnableWriteXorExecute=0 (with W^X on, JIT code lives in a
@@ -12,7 +13,7 @@
 # top.txt: self time by DSO and by symbol; children.txt: inclusive time).
 . "$(dirname "$0")/lib.sh"
 
-seconds=10 warm=15 path=/small conns=64 mode=perf build=1
+seconds=10 warm=15 path=/small conns=64 mode=perf build=1 config=$(dirname "$0")/proxy/portway.yaml headers=()
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift ;;
@@ -20,6 +21,8 @@ while (($#)); do
     --url-path) path=$2; shift ;;
     --conns) conns=$2; shift ;;
     --counters) mode=counters ;;
+    --config) config=$(realpath "$2"); shift ;;
+    --header) headers+=(-H "$2"); shift ;;
     --no-build) build=0 ;;
     -h|--help) sed -n '2,/^# top.txt/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -28,6 +31,7 @@ while (($#)); do
 done
 
 bench_init profile
+BENCH_WRK_ARGS=("${headers[@]}")
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
   dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
@@ -40,13 +44,13 @@ origin_port=$(bench_free_port)
 port=$(bench_free_port)
 bench_render "$BENCH_DIR/proxy/origin.nginx.conf" "$BENCH_OUT/origin.conf" OUT="$BENCH_OUT" ORIGIN_PORT="$origin_port"
 bench_start origin nginx -c "$BENCH_OUT/origin.conf" -g 'daemon off;'
-bench_render "$BENCH_DIR/proxy/portway.yaml" "$BENCH_OUT/portway.yaml" PORT="$port" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port"
+bench_render "$config" "$BENCH_OUT/portway.yaml" PORT="$port" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port" BENCH_DIR="$BENCH_DIR"
 bench_start portway env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "$build_dir/portway/portway" serve --config "$BENCH_OUT/portway.yaml"
 bench_wait_http "http://127.0.0.1:$port$path" 60 portway
 bench_warm "http://127.0.0.1:$port$path" "$warm" 2 "$conns"
 
 pid=${BENCH_PID[portway]}
-wrk --latency -t2 -c"$conns" -d$((seconds + 4))s "http://127.0.0.1:$port$path" > "$BENCH_OUT/wrk.txt" &
+wrk "${BENCH_WRK_ARGS[@]}" --latency -t2 -c"$conns" -d$((seconds + 4))s "http://127.0.0.1:$port$path" > "$BENCH_OUT/wrk.txt" &
 wrk_pid=$!
 sleep 2
 if [[ $mode == perf ]]; then

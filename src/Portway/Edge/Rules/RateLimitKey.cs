@@ -58,6 +58,13 @@ internal sealed class RateLimitKey
     /// </summary>
     public bool TryGet(HttpContext context, string routeId, out string partition)
     {
+        // The usual key, the client's address alone: its text is the partition (never missing,
+        // so no marker is needed to keep it apart from a fallback), without a builder.
+        if (_sources.Length == 1 && _sources[0] == Source.ClientIp && ClientAddress.Of(context)?.ToString() is { } address)
+        {
+            partition = address;
+            return true;
+        }
         var sb = t_builder ??= new StringBuilder(64);
         sb.Clear();
         for (var i = 0; i < _sources.Length; i++)

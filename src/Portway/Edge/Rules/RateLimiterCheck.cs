@@ -66,11 +66,17 @@ internal sealed class RateLimiterCheck : Rule
 
     private RateLimitPartition<string> Partition(string key)
     {
-        if (_fixedWindow is not null) return RateLimitPartition.GetFixedWindowLimiter(key, _ => _fixedWindow);
-        if (_slidingWindow is not null) return RateLimitPartition.GetSlidingWindowLimiter(key, _ => _slidingWindow);
-        if (_concurrency is not null) return RateLimitPartition.GetConcurrencyLimiter(key, _ => _concurrency);
-        return RateLimitPartition.GetTokenBucketLimiter(key, _ => _tokenBucket!);
+        // The partitioner runs per request: the options factories are cached delegates, not a closure each time.
+        if (_fixedWindow is not null) return RateLimitPartition.GetFixedWindowLimiter(key, _fixedWindowFactory ??= _ => _fixedWindow);
+        if (_slidingWindow is not null) return RateLimitPartition.GetSlidingWindowLimiter(key, _slidingWindowFactory ??= _ => _slidingWindow);
+        if (_concurrency is not null) return RateLimitPartition.GetConcurrencyLimiter(key, _concurrencyFactory ??= _ => _concurrency);
+        return RateLimitPartition.GetTokenBucketLimiter(key, _tokenBucketFactory ??= _ => _tokenBucket!);
     }
+
+    private Func<string, FixedWindowRateLimiterOptions>? _fixedWindowFactory;
+    private Func<string, SlidingWindowRateLimiterOptions>? _slidingWindowFactory;
+    private Func<string, ConcurrencyLimiterOptions>? _concurrencyFactory;
+    private Func<string, TokenBucketRateLimiterOptions>? _tokenBucketFactory;
 
     public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
     {
