@@ -54,8 +54,29 @@ internal sealed class RateLimiterCheck : Rule
                 };
                 break;
         }
-        // Created once: the partitioner and the options factories are the only delegates, none per request.
-        _limiter = PartitionedRateLimiter.Create<string, string>(Partition);
+        // Built once: the partitioner runs per request, and its options factory is one delegate, not a closure each time.
+        Func<string, RateLimitPartition<string>> partition;
+        if (_fixedWindow is not null)
+        {
+            Func<string, FixedWindowRateLimiterOptions> options = _ => _fixedWindow;
+            partition = key => RateLimitPartition.GetFixedWindowLimiter(key, options);
+        }
+        else if (_slidingWindow is not null)
+        {
+            Func<string, SlidingWindowRateLimiterOptions> options = _ => _slidingWindow;
+            partition = key => RateLimitPartition.GetSlidingWindowLimiter(key, options);
+        }
+        else if (_concurrency is not null)
+        {
+            Func<string, ConcurrencyLimiterOptions> options = _ => _concurrency;
+            partition = key => RateLimitPartition.GetConcurrencyLimiter(key, options);
+        }
+        else
+        {
+            Func<string, TokenBucketRateLimiterOptions> options = _ => _tokenBucket!;
+            partition = key => RateLimitPartition.GetTokenBucketLimiter(key, options);
+        }
+        _limiter = PartitionedRateLimiter.Create<string, string>(partition);
         // The draft's w is whole seconds; a sub-second period is rounded up rather than shown as 0.
         _periodSeconds = (int)Math.Ceiling(config.Per.TotalSeconds);
         _policy = _concurrency is not null
@@ -64,19 +85,6 @@ internal sealed class RateLimiterCheck : Rule
         _keyText = string.Join(", ", config.Key);
     }
 
-    private RateLimitPartition<string> Partition(string key)
-    {
-        // The partitioner runs per request: the options factories are cached delegates, not a closure each time.
-        if (_fixedWindow is not null) return RateLimitPartition.GetFixedWindowLimiter(key, _fixedWindowFactory ??= _ => _fixedWindow);
-        if (_slidingWindow is not null) return RateLimitPartition.GetSlidingWindowLimiter(key, _slidingWindowFactory ??= _ => _slidingWindow);
-        if (_concurrency is not null) return RateLimitPartition.GetConcurrencyLimiter(key, _concurrencyFactory ??= _ => _concurrency);
-        return RateLimitPartition.GetTokenBucketLimiter(key, _tokenBucketFactory ??= _ => _tokenBucket!);
-    }
-
-    private Func<string, FixedWindowRateLimiterOptions>? _fixedWindowFactory;
-    private Func<string, SlidingWindowRateLimiterOptions>? _slidingWindowFactory;
-    private Func<string, ConcurrencyLimiterOptions>? _concurrencyFactory;
-    private Func<string, TokenBucketRateLimiterOptions>? _tokenBucketFactory;
 
     public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
     {
