@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using NSec.Cryptography;
 
 namespace Portway.Tests.Rules;
 
@@ -13,13 +14,15 @@ namespace Portway.Tests.Rules;
 internal sealed class WebhookSigner
 {
     private readonly ECDsa? _sendGridKey;
+    private readonly Key? _discordKey;
 
-    private WebhookSigner(string provider, string secret, string configSecret, ECDsa? sendGridKey)
+    private WebhookSigner(string provider, string secret, string configSecret, ECDsa? sendGridKey = null, Key? discordKey = null)
     {
         Provider = provider;
         Secret = secret;
         ConfigSecret = configSecret;
         _sendGridKey = sendGridKey;
+        _discordKey = discordKey;
     }
 
     public string Provider { get; }
@@ -27,11 +30,11 @@ internal sealed class WebhookSigner
     /// <summary>What the provider signs with.</summary>
     public string Secret { get; }
 
-    /// <summary>What the edge's config holds: the same secret, except SendGrid's public key.</summary>
+    /// <summary>What the edge's config holds: the same secret, except SendGrid's and Discord's public keys.</summary>
     public string ConfigSecret { get; }
 
     /// <summary>Providers that sign a timestamp (and so can be stale).</summary>
-    public static readonly string[] Timestamped = ["stripe", "slack", "standard_webhooks", "svix", "paddle", "mailgun", "sendgrid", "zoom", "hubspot", "twitch"];
+    public static readonly string[] Timestamped = ["stripe", "slack", "standard_webhooks", "svix", "paddle", "mailgun", "sendgrid", "zoom", "hubspot", "twitch", "discord"];
 
     public bool HasTimestamp => Array.IndexOf(Timestamped, Provider) >= 0;
 
@@ -41,13 +44,17 @@ internal sealed class WebhookSigner
         {
             case "standard_webhooks" or "svix":
                 var s = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-                return new WebhookSigner(provider, s, s, null);
+                return new WebhookSigner(provider, s, s);
             case "sendgrid":
                 var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-                return new WebhookSigner(provider, "", Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()), key);
+                return new WebhookSigner(provider, "", Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()), sendGridKey: key);
+            case "discord":
+                // A real key pair, as the developer portal makes one; the config gets the public half in hex.
+                var pair = Key.Create(SignatureAlgorithm.Ed25519);
+                return new WebhookSigner(provider, "", Convert.ToHexStringLower(pair.PublicKey.Export(KeyBlobFormat.RawPublicKey)), discordKey: pair);
             default:
                 var secret = provider + "-secret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
-                return new WebhookSigner(provider, secret, secret, null);
+                return new WebhookSigner(provider, secret, secret);
         }
     }
 
@@ -55,7 +62,7 @@ internal sealed class WebhookSigner
     public WebhookSigner Impostor()
     {
         var other = For(Provider);
-        return new WebhookSigner(Provider, other.Secret, ConfigSecret, other._sendGridKey);
+        return new WebhookSigner(Provider, other.Secret, ConfigSecret, other._sendGridKey, other._discordKey);
     }
 
     /// <summary>A signed POST to <paramref name="url"/> as the provider would send it at <paramref name="at"/>; <paramref name="body"/> is the bytes sent.</summary>
@@ -151,6 +158,10 @@ internal sealed class WebhookSigner
                 break;
             case "square":
                 headers.Add(("x-square-hmacsha256-signature", Convert.ToBase64String(HMACSHA256.HashData(key, Concat(url.AbsoluteUri, body)))));
+                break;
+            case "discord":
+                headers.Add(("X-Signature-Timestamp", ts));
+                headers.Add(("X-Signature-Ed25519", Hex(SignatureAlgorithm.Ed25519.Sign(_discordKey!, Concat(ts, body)))));
                 break;
             default:
                 throw new ArgumentException($"no signer for {Provider}");

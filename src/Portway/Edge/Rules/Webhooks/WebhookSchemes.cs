@@ -26,6 +26,7 @@ internal static class WebhookSchemes
         new HubSpotScheme(),
         new TwitchScheme(),
         new SquareScheme(),
+        new DiscordScheme(),
     ];
 
     public static readonly string[] Names = Array.ConvertAll(All, s => s.Name);
