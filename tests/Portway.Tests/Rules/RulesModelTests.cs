@@ -70,29 +70,15 @@ public sealed class RulesModelTests
     }
 
     [Theory]
-    [InlineData("  - ipp: { allow: [10.0.0.0/8] }", "t.yaml:8:7: routes[0].rules[0]: unknown rule 'ipp'; did you mean 'ip'? (rule kinds: ip, geo, rate_limit, basic_auth, jwt, forward_auth, oidc, headers, respond, redirect, rewrite, security_headers, webhook_verify, cors, compress, circuit_breaker)")]
-    [InlineData("  - respond: { stauts: 200 }", "t.yaml:8:18: routes[0].rules[0].respond.stauts: unknown key; did you mean 'status'? (allowed here: status, body, content_type)")]
-    [InlineData("  - redirect: { to: '/x/{2}', match: '^/(a)$' }", "t.yaml:8:23: routes[0].rules[0].redirect.to: unknown placeholder '{2}': neither a placeholder nor a group of the match regex; placeholders: {path}, {query}, {args}, {host}, {scheme}, and {1}…{9} or {name} for match groups")]
-    [InlineData("  - redirect: { to: /x, status: 200 }", "t.yaml:8:35: routes[0].rules[0].redirect.status: 200 is not a redirect status; allowed: 301, 302, 303, 307, 308")]
-    [InlineData("  - rewrite: { match: '(a', path: /b }", "t.yaml:8:25: routes[0].rules[0].rewrite.match:")]
-    [InlineData("  - ip: { deny: [10.0.0.0/99] }", "t.yaml:8:20: routes[0].rules[0].ip.deny: '10.0.0.0/99' is not an address or CIDR; write it like 10.0.0.0/8 or 192.168.1.7")]
-    [InlineData("  - headers: { response: { set: { 'Bad Name': x } } }", "t.yaml:8:37: routes[0].rules[0].headers.response.set: 'Bad Name' is not a header name")]
-    [InlineData("  - security_headers:", "t.yaml:8:24: routes[0].rules[0].security_headers: must be a mapping with keys: hsts, content_type_options, referrer_policy, frame_options, frame_ancestors (write {} for the defaults)")]
-    public void Load_BadRule_LocatedErrorSaysWhatIsAllowed(string rule, string expected)
-    {
-        var yaml = $"""
-            clusters:
-              - id: app
-                destinations: [http://127.0.0.1:1]
-            routes:
-              - id: web
-                cluster: app
-                rules:
-              {rule}
-            """;
-        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "t.yaml"));
-        Assert.StartsWith(expected, Assert.Single(error.Errors).ToString());
-    }
+    [InlineData("ipp: { allow: [10.0.0.0/8] }", "t.yaml:8:9: routes[0].rules[0]: unknown rule 'ipp'; did you mean 'ip'? (rule kinds: ip, geo, rate_limit, basic_auth, jwt, forward_auth, oidc, headers, respond, redirect, rewrite, security_headers, webhook_verify, cors, compress, circuit_breaker)")]
+    [InlineData("respond: { stauts: 200 }", "t.yaml:8:20: routes[0].rules[0].respond.stauts: unknown key; did you mean 'status'? (allowed here: status, body, content_type)")]
+    [InlineData("redirect: { to: '/x/{2}', match: '^/(a)$' }", "t.yaml:8:25: routes[0].rules[0].redirect.to: unknown placeholder '{2}': neither a placeholder nor a group of the match regex; placeholders: {path}, {query}, {args}, {host}, {scheme}, and {1}…{9} or {name} for match groups")]
+    [InlineData("redirect: { to: /x, status: 200 }", "t.yaml:8:37: routes[0].rules[0].redirect.status: 200 is not a redirect status; allowed: 301, 302, 303, 307, 308")]
+    [InlineData("rewrite: { match: '(a', path: /b }", "t.yaml:8:27: routes[0].rules[0].rewrite.match:")]
+    [InlineData("ip: { deny: [10.0.0.0/99] }", "t.yaml:8:22: routes[0].rules[0].ip.deny: '10.0.0.0/99' is not an address or CIDR; write it like 10.0.0.0/8 or 192.168.1.7")]
+    [InlineData("headers: { response: { set: { 'Bad Name': x } } }", "t.yaml:8:39: routes[0].rules[0].headers.response.set: 'Bad Name' is not a header name")]
+    [InlineData("security_headers:", "t.yaml:8:26: routes[0].rules[0].security_headers: must be a mapping with keys: hsts, content_type_options, referrer_policy, frame_options, frame_ancestors (write {} for the defaults)")]
+    public void Load_BadRule_LocatedErrorSaysWhatIsAllowed(string rule, string expected) => RuleConfigErrors.Assert(rule, expected);
 
     [Fact]
     public async Task Reload_UnchangedRateLimitRule_KeepsItsBucket()

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using Portway.Configuration;
 using Portway.Tests.Configuration.DocumentedKeys;
 using Portway.Tests.Infrastructure;
 using Xunit;
@@ -282,20 +281,5 @@ public sealed class OidcRuleTests
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b", "t.yaml:9:11: routes[0].rules[0].oidc: lets nobody in")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  callback_path: //x", "t.yaml:13:26: routes[0].rules[0].oidc.callback_path: '//x' is not a path")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  scopes: [email]", "t.yaml:13:19: routes[0].rules[0].oidc.scopes: must include openid")]
-    public void Config_Errors_AreLocated(string keys, string expected)
-    {
-        var yaml = $"""
-            clusters:
-              - id: app
-                destinations: [http://127.0.0.1:1]
-            routes:
-              - id: web
-                cluster: app
-                rules:
-                  - oidc:
-                      {keys.Replace("\n  ", "\n          ")}
-            """;
-        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "t.yaml"));
-        Assert.StartsWith(expected, Assert.Single(error.Errors).ToString());
-    }
+    public void Config_Errors_AreLocated(string keys, string expected) => RuleConfigErrors.Assert("oidc:\n  " + keys, expected);
 }
