@@ -292,6 +292,43 @@ public sealed class WebhookVerifyTests
         Assert.Equal(HttpStatusCode.Forbidden, (await edge.Client.PostAsync("/mailgun", forged)).StatusCode);
     }
 
+    /// <summary>Discord's Ed25519 covers the timestamp and the body: either changed after signing is a mismatch; a signature that is not 64 bytes of hex is malformed.</summary>
+    [Fact]
+    public async Task Discord_TimestampOrBodyChangedAfterSigning_Mismatch_BadHexMalformed()
+    {
+        await using var origin = await TestOrigin.StartAsync("app");
+        var signer = WebhookSigner.For("discord");
+        await using var edge = await TestEdge.StartAsync(Config(origin.Url, signer));
+        var hook = new Uri(edge.Url, "/hook/interactions");
+
+        async Task<string> RefusedAsync(HttpRequestMessage request)
+        {
+            using var response = await edge.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        using var retimed = signer.Sign(hook, DateTimeOffset.UtcNow, out _);
+        var ts = long.Parse(retimed.Headers.GetValues("X-Signature-Timestamp").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        retimed.Headers.Remove("X-Signature-Timestamp");
+        retimed.Headers.Add("X-Signature-Timestamp", (ts - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("signature mismatch", await RefusedAsync(retimed));
+
+        using var rebodied = signer.Sign(hook, DateTimeOffset.UtcNow, out var body);
+        body[^2] ^= 1;
+        rebodied.Content = new ByteArrayContent(body) { Headers = { ContentType = rebodied.Content!.Headers.ContentType } };
+        Assert.Contains("signature mismatch", await RefusedAsync(rebodied));
+
+        using var truncated = signer.Sign(hook, DateTimeOffset.UtcNow, out _);
+        var signature = truncated.Headers.GetValues("X-Signature-Ed25519").Single();
+        truncated.Headers.Remove("X-Signature-Ed25519");
+        truncated.Headers.Add("X-Signature-Ed25519", signature[..^2]);
+        Assert.Contains("malformed header X-Signature-Ed25519", await RefusedAsync(truncated));
+        Assert.Equal(0, origin.Requests);
+
+        using var genuine = signer.Sign(hook, DateTimeOffset.UtcNow, out _);
+        Assert.Equal(HttpStatusCode.OK, (await edge.Client.SendAsync(genuine)).StatusCode);
+    }
+
     /// <summary>docs/webhooks.md's examples load, and its provider table names exactly the providers there are.</summary>
     [Fact]
     public void WebhooksDoc_ExamplesLoad_TableListsEveryProvider()
