@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Portway.Configuration;
 using Portway.Edge.Tunnels;
 using Portway.Tests.Configuration.DocumentedKeys;
@@ -90,32 +89,6 @@ public sealed class RateLimitRuleTests
         await using var origin = await TestOrigin.StartAsync("a");
         await using var edge = await TestEdge.StartAsync(Access(origin.Url, "algorithm: sliding_window, requests: 2, per: 1h, segments: 60"));
         Assert.Equal(Passes(2), await SendManyAsync(edge, 3));
-    }
-
-    /// <summary>
-    /// A window of four one-minute segments on the edge's clock (a FakeTimeProvider): requests of
-    /// segment 1 still count in segment 4, and exactly they come back when segment 1 leaves.
-    /// </summary>
-    [Fact]
-    public async Task SlidingWindow_EarlierSegmentsCountUntilTheyLeaveTheWindow_ThenExactlyTheirRequestsComeBack()
-    {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
-        await using var origin = await TestOrigin.StartAsync("a");
-        await using var edge = await TestEdge.StartAsync(Access(origin.Url, "algorithm: sliding_window, requests: 5, per: 4m, segments: 4"),
-            s => s.AddSingleton<TimeProvider>(time));
-
-        Assert.Equal(Passes(3, refused: 0), await SendManyAsync(edge, 3));     // segment 1: 3 of 5
-        time.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(Passes(2), await SendManyAsync(edge, 3));                 // segment 2: the other 2
-        time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(Passes(0), await SendManyAsync(edge, 1));                 // segment 4: segment 1 still counts
-        time.Advance(TimeSpan.FromMinutes(1).Subtract(TimeSpan.FromTicks(1)));
-        Assert.Equal(Passes(0), await SendManyAsync(edge, 1));                 // the last instant of segment 4
-        time.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal(Passes(3), await SendManyAsync(edge, 4));                 // segment 5: segment 1's 3 are back, no more
-        time.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(Passes(2), await SendManyAsync(edge, 3));                 // segment 6: segment 2's 2
-        Assert.Equal(10, origin.Requests);
     }
 
     [Fact]

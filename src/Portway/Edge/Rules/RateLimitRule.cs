@@ -7,8 +7,7 @@ namespace Portway.Edge.Rules;
 /// <summary>
 /// <c>rate_limit</c>: one limiter per key (docs/access.md), with the algorithms of
 /// System.Threading.RateLimiting: a token bucket (nginx's limit_req with burst), a fixed or
-/// sliding window of <c>requests</c> per <c>per</c> (the sliding one on the edge's clock:
-/// <see cref="SlidingWindowLimiter"/>), or at most <c>requests</c> in flight. Over
+/// sliding window of <c>requests</c> per <c>per</c>, or at most <c>requests</c> in flight. Over
 /// budget: 429 with Retry-After and the IETF RateLimit fields. Limiters live in the compiled rule,
 /// which a reload keeps while the rule's config is unchanged.
 /// </summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
@@ -17,11 +16,11 @@ namespace Portway.Edge.Rules;
 internal sealed class RateLimiterCheck : Rule
 {
     private readonly RateLimitRule.Config _config;
-    private readonly PartitionedRateLimiter<Partition> _limiter;
+    private readonly PartitionedRateLimiter<string> _limiter;
     private readonly RateLimitKey _key;
     private readonly TokenBucketRateLimiterOptions? _tokenBucket;
     private readonly FixedWindowRateLimiterOptions? _fixedWindow;
-    private readonly bool _slidingWindow;
+    private readonly SlidingWindowRateLimiterOptions? _slidingWindow;
     private readonly ConcurrencyLimiterOptions? _concurrency;
     private readonly string _policy;
     private readonly int _periodSeconds;
@@ -39,7 +38,7 @@ internal sealed class RateLimiterCheck : Rule
                 _fixedWindow = new() { PermitLimit = config.Requests, Window = config.Per, QueueLimit = 0, AutoReplenishment = true };
                 break;
             case "sliding_window":
-                _slidingWindow = true;
+                _slidingWindow = new() { PermitLimit = config.Requests, Window = config.Per, SegmentsPerWindow = config.Segments, QueueLimit = 0, AutoReplenishment = true };
                 break;
             case "concurrency":
                 _concurrency = new() { PermitLimit = config.Requests, QueueLimit = 0 };
@@ -56,27 +55,28 @@ internal sealed class RateLimiterCheck : Rule
                 break;
         }
         // Built once: the partitioner runs per request, and its options factory is one delegate, not a closure each time.
+        Func<string, RateLimitPartition<string>> partition;
         if (_fixedWindow is not null)
         {
             Func<string, FixedWindowRateLimiterOptions> options = _ => _fixedWindow;
-            _limiter = PartitionedRateLimiter.Create<Partition, string>(p => RateLimitPartition.GetFixedWindowLimiter(p.Key, options));
+            partition = key => RateLimitPartition.GetFixedWindowLimiter(key, options);
         }
-        else if (_slidingWindow)
+        else if (_slidingWindow is not null)
         {
-            // Keyed by the whole partition, so the limiter's factory gets the clock without a closure per request.
-            Func<Partition, RateLimiter> create = p => new SlidingWindowLimiter(config.Requests, config.Per, config.Segments, p.Time);
-            _limiter = PartitionedRateLimiter.Create<Partition, Partition>(p => RateLimitPartition.Get(p, create));
+            Func<string, SlidingWindowRateLimiterOptions> options = _ => _slidingWindow;
+            partition = key => RateLimitPartition.GetSlidingWindowLimiter(key, options);
         }
         else if (_concurrency is not null)
         {
             Func<string, ConcurrencyLimiterOptions> options = _ => _concurrency;
-            _limiter = PartitionedRateLimiter.Create<Partition, string>(p => RateLimitPartition.GetConcurrencyLimiter(p.Key, options));
+            partition = key => RateLimitPartition.GetConcurrencyLimiter(key, options);
         }
         else
         {
             Func<string, TokenBucketRateLimiterOptions> options = _ => _tokenBucket!;
-            _limiter = PartitionedRateLimiter.Create<Partition, string>(p => RateLimitPartition.GetTokenBucketLimiter(p.Key, options));
+            partition = key => RateLimitPartition.GetTokenBucketLimiter(key, options);
         }
+        _limiter = PartitionedRateLimiter.Create<string, string>(partition);
         // The draft's w is whole seconds; a sub-second period is rounded up rather than shown as 0.
         _periodSeconds = (int)Math.Ceiling(config.Per.TotalSeconds);
         _policy = _concurrency is not null
@@ -88,7 +88,7 @@ internal sealed class RateLimiterCheck : Rule
 
     public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
     {
-        if (!_key.TryGet(context, routeId, out var key))
+        if (!_key.TryGet(context, routeId, out var partition))
         {
             if (_config.MissingKey == "allow") return null;
             return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
@@ -96,8 +96,6 @@ internal sealed class RateLimiterCheck : Rule
                 "Send the request with it (an API key header, a signed-in user), or ask the site's operator which one.");
         }
 
-        // Only the sliding window reads the edge's clock (a FakeTimeProvider in tests); the library's limiters keep their own.
-        var partition = new Partition(key, _slidingWindow ? context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System : TimeProvider.System);
         var lease = _limiter.AttemptAcquire(partition);
         if (lease.IsAcquired)
         {
@@ -136,7 +134,7 @@ internal sealed class RateLimiterCheck : Rule
     /// On passing responses (headers: true): what is left. t is the most seconds until the full
     /// quota is back: a window's end, or the periods a token bucket needs to refill.
     /// </summary>
-    private void WriteHeaders(HttpContext context, Partition partition)
+    private void WriteHeaders(HttpContext context, string partition)
     {
         var available = _limiter.GetStatistics(partition)?.CurrentAvailablePermits ?? 0;
         var remaining = Math.Max(0L, available);
@@ -157,7 +155,4 @@ internal sealed class RateLimiterCheck : Rule
     }
 
     public override void Dispose() => _limiter.Dispose();
-
-    /// <summary>What a limiter is chosen by: the key's value, and the clock a sliding window reads (one per edge).</summary>
-    private readonly record struct Partition(string Key, TimeProvider Time);
 }
