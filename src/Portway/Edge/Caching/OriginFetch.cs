@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Portway.Edge.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portway.Edge.Caching;
@@ -109,7 +110,7 @@ internal sealed class OriginFetch(HttpCache cache, HttpContext context, string k
         if (why is null && response.ContentLength > cache.Config.MaxObjectBytes) why = "too-big";
         if (why is null)
         {
-            var authorized = context.Request.Headers.ContainsKey(HeaderNames.Authorization);
+            var authorized = UnforwardedHeader.IsForwarded(context, HeaderNames.Authorization);
             var f = ResponsePolicy.Compute(response.Headers, status, cc, targeted, authorized, _requestTime, now, cache.Config);
             var validators = response.Headers.ContainsKey(HeaderNames.ETag) || response.Headers.ContainsKey(HeaderNames.LastModified);
             // Nothing could ever reuse it: no lifetime, no validators, no stale window.

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Portway.Configuration;
+using Portway.Edge.Forwarding;
 using Portway.Http;
 
 namespace Portway.Edge.Caching;
@@ -49,8 +50,9 @@ internal static class ResponsePolicy
         if (cc.NoStore && !cc.MustUnderstand) return "no-store";
         if (requestCc.NoStore) return "request-no-store";
         if (cc.Private) return "private";
-        // §3.5: a shared cache stores an answer to an authenticated request only when told it may.
-        if (request.Headers.ContainsKey(HeaderNames.Authorization) && !cc.Public && !cc.MustRevalidate && cc.SMaxAge < 0) return "authorization";
+        // §3.5: a shared cache stores an answer to an authenticated request only when told it may
+        // (credentials the edge checked and does not pass on are not the server's to answer).
+        if (UnforwardedHeader.IsForwarded(request.HttpContext, HeaderNames.Authorization) && !cc.Public && !cc.MustRevalidate && cc.SMaxAge < 0) return "authorization";
         // A response that sets a cookie is one user's; nginx and Varnish refuse to store it too.
         if (response.ContainsKey(HeaderNames.SetCookie)) return "set-cookie";
         if (VaryKey.IsStar(VaryKey.Names(response.Vary))) return "vary-star";

@@ -68,6 +68,7 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
             var incoming = trusted ? http.Request.Headers["Forwarded"].ToString() : "";
             headers.TryAddWithoutValidation("Forwarded", incoming.Length > 0 ? incoming + ", " + element : element);
         }
+        UnforwardedHeader.Drop(context);
         return ValueTask.CompletedTask;
     }
 }

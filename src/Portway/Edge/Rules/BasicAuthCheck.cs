@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using Portway.Edge.ErrorPages;
+using Portway.Edge.Forwarding;
 using Portway.Edge.Settings;
 
 namespace Portway.Edge.Rules;
@@ -24,6 +26,8 @@ internal sealed class BasicAuthCheck : Rule
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
 
+    private static readonly UnforwardedHeader s_authorization = new(HeaderNames.Authorization);
+
     public BasicAuthCheck(BasicAuthRule.Config config) : base(config)
     {
         foreach (var u in config.Users) _users[u.Name] = PasswordHash.Parse(u.PasswordHash, out _)!;
@@ -41,8 +45,8 @@ internal sealed class BasicAuthCheck : Rule
             return ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
                 "This site needs a user name and password.", "Your browser will ask for them; with curl use -u USER:PASSWORD.");
         }
-        // The credentials are the edge's, not the server's: don't pass them on.
-        context.Request.Headers.Authorization = default;
+        // The credentials are the edge's, not the server's: not passed on (dropped on the way out).
+        UnforwardedHeader.Mark(context, s_authorization);
         return null;
     }
 

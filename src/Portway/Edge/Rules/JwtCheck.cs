@@ -7,6 +7,7 @@ using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
+using Portway.Edge.Forwarding;
 using Portway.Edge.Rules.Auth;
 using Portway.Edge.Settings;
 
@@ -28,6 +29,9 @@ internal sealed partial class JwtCheck : Rule
     private readonly string? _keySetUrl;
     private readonly AcceptedTokens _accepted = new();
 
+    /// <summary>The token's header when it is not forwarded (dropped on the way out, <see cref="UnforwardedHeader"/>); null otherwise.</summary>
+    private readonly UnforwardedHeader? _unforwarded;
+
     /// <summary>The key set last fetched and the parameters built with its keys, replaced together (one reference).</summary>
     private KeyedParameters? _keyed;
 
@@ -37,6 +41,7 @@ internal sealed partial class JwtCheck : Rule
     public JwtCheck(JwtRule.Config config) : base(config)
     {
         _config = config;
+        if (!config.ForwardToken) _unforwarded = config.From.Header();
         _parameters = new TokenValidationParameters
         {
             ValidIssuers = config.Issuers,
@@ -76,27 +81,53 @@ internal sealed partial class JwtCheck : Rule
     public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) =>
         throw new InvalidOperationException("the jwt rule is asynchronous; the rules middleware calls OnRequestAsync");
 
-    public override async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    /// <summary>
+    /// Synchronous for the usual request, a token already accepted with the keys in force: no
+    /// state machine and no copy of the token. Anything else (a new token, keys being fetched,
+    /// a refusal to write) goes on in <see cref="CheckAsync"/>.
+    /// </summary>
+    public override ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
     {
         var request = context.Request;
         // Removed first, whatever happens next: only the edge may set these.
         foreach (var pass in _config.ClaimsToHeaders) request.Headers.Remove(pass.Header);
 
         var token = _config.From.Find(request);
-        if (token is null)
+        if (token.IsEmpty) return new(NoTokenAsync(context));
+        if (_keySet is null)
         {
-            // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
-                "This site needs a sign-in token (a JWT), and the request had none.", $"Send it in {_config.From.Describe()}.");
-            return true;
+            return Known(context, token, _parameters) ? new(false) : CheckAsync(context, routeId, logger, token.ToString(), null);
         }
+        var keyed = KeyedAsync(routeId, logger);
+        if (keyed.IsCompletedSuccessfully && keyed.Result is { } now && Known(context, token, now)) return new(false);
+        return CheckAsync(context, routeId, logger, token.ToString(), keyed);
+    }
 
+    /// <summary>Passes a token accepted before with these very keys (and not yet expired); false when it has to be checked.</summary>
+    private bool Known(HttpContext context, ReadOnlySpan<char> token, object keys)
+    {
+        if (_accepted.Find(token, keys, DateTime.UtcNow) is not { } known) return false;
+        Pass(context, known.Identity, known.Headers);
+        return true;
+    }
+
+    private async Task<bool> NoTokenAsync(HttpContext context)
+    {
+        // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        await ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
+            "This site needs a sign-in token (a JWT), and the request had none.", $"Send it in {_config.From.Describe()}.");
+        return true;
+    }
+
+    /// <summary>The token checked in full; <paramref name="keyedTask"/> is the key set being had (null for a fixed key).</summary>
+    private async ValueTask<bool> CheckAsync(HttpContext context, string routeId, ILogger logger, string token, Task<KeyedParameters?>? keyedTask)
+    {
         var parameters = _parameters;
         object keysUsed = _parameters;
-        if (_keySet is not null)
+        if (keyedTask is not null)
         {
-            if (await KeyedAsync(routeId, logger) is not { } keyed)
+            if (await keyedTask is not { } keyed)
             {
                 await ErrorPage.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
                     "The keys to check sign-in tokens with could not be fetched, so no token can be checked right now.",
@@ -105,11 +136,8 @@ internal sealed partial class JwtCheck : Rule
             }
             parameters = keyed.Parameters;
             keysUsed = keyed;
-        }
-        if (_accepted.Find(token, keysUsed, DateTime.UtcNow) is { } known)
-        {
-            Pass(context, known.Identity, known.Headers);
-            return false;
+            // Fetched meanwhile, or refetched since: the token may be known to these keys.
+            if (Known(context, token, keysUsed)) return false;
         }
 
         var result = await _handler.ValidateTokenAsync(token, parameters);
@@ -163,7 +191,9 @@ internal sealed partial class JwtCheck : Rule
     {
         context.User = new ClaimsPrincipal(identity);
         foreach (var (name, value) in headers) context.Request.Headers[name] = value;
-        if (!_config.ForwardToken) _config.From.Remove(context.Request);
+        if (_config.ForwardToken) return;
+        if (_unforwarded is not null) UnforwardedHeader.Mark(context, _unforwarded);
+        else _config.From.Remove(context.Request);
     }
 
     /// <summary>The token's header and claims without any check, to say what was wrong with it; null when it does not parse.</summary>

@@ -28,18 +28,34 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         // only the rules reached (the first answer ends the list for both halves).
         var response = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
         if (response is not null) context.Response.OnStarting(s_onStarting, response);
-        if (chain.IsAsync) return RunAsync(context, routeId, chain, response);
         for (var i = 0; i < rules.Length; i++)
         {
             if (response is not null) response.Reached = i + 1;
-            if (rules[i].OnRequest(context, routeId, logger) is { } answer) return answer;
+            var rule = rules[i];
+            if (rule.Wraps) return RunAsync(context, routeId, chain, response, i);
+            if (rule.IsAsync)
+            {
+                // Most asynchronous rules finish at once (a remembered token, a cached key set):
+                // the walk stays synchronous until one really has to wait.
+                var answered = rule.OnRequestAsync(context, routeId, logger);
+                if (!answered.IsCompletedSuccessfully) return ResumeAsync(answered, context, routeId, chain, response, i + 1);
+                if (answered.Result) return Task.CompletedTask;
+            }
+            else if (rule.OnRequest(context, routeId, logger) is { } answer) return answer;
         }
         return next(context);
     }
 
-    /// <summary>The same walk for chains with a rule that may wait or wrap; kept apart so sync chains never allocate a state machine.
-    /// A wrapping rule runs the rest of the walk (from <paramref name="start"/> on) and the pipeline inside itself.</summary>
-    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int start = 0)
+    /// <summary>The walk once a rule is waiting: that rule's outcome, then the rest from <paramref name="rest"/> on.</summary>
+    private async Task ResumeAsync(ValueTask<bool> waiting, HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int rest)
+    {
+        if (await waiting) return;
+        await RunAsync(context, routeId, chain, response, rest);
+    }
+
+    /// <summary>The rest of the walk from <paramref name="start"/> on, as an async method: after a rule had to wait, or for a
+    /// wrapping rule, which runs the rest of the walk and the pipeline inside itself.</summary>
+    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int start)
     {
         for (var i = start; i < chain.Rules.Length; i++)
         {

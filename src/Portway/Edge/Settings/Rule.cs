@@ -21,7 +21,8 @@ internal abstract class Rule(RuleConfig config) : IDisposable
 
     /// <summary>
     /// True for a rule that may have to wait before it can pass or answer (a request body to
-    /// read, a key set or an auth service to ask). Only chains holding one take the async path.
+    /// read, a key set or an auth service to ask). The walk calls <see cref="OnRequestAsync"/> for it and
+    /// turns asynchronous only when that does not finish at once.
     /// </summary>
     public virtual bool IsAsync => false;
 

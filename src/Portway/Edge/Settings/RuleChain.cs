@@ -13,11 +13,7 @@ internal sealed class RuleChain
     public RuleChain(Rule[] rules)
     {
         _rules = rules;
-        foreach (var rule in rules)
-        {
-            ChangesResponse |= rule.ChangesResponse;
-            IsAsync |= rule.IsAsync || rule.Wraps;
-        }
+        foreach (var rule in rules) ChangesResponse |= rule.ChangesResponse;
     }
 
     public bool IsEmpty => _rules.Length == 0;
@@ -26,7 +22,4 @@ internal sealed class RuleChain
 
     /// <summary>Any rule that changes the response: the only case a request registers a response callback.</summary>
     public bool ChangesResponse { get; }
-
-    /// <summary>Any rule that may wait (<see cref="Rule.IsAsync"/>) or wraps the rest (<see cref="Rule.Wraps"/>): only such chains run through an async method.</summary>
-    public bool IsAsync { get; }
 }

@@ -16,13 +16,22 @@ internal sealed class AcceptedTokens
     /// <summary>Bounded: past this many the cache starts over; a busy API has far fewer live tokens.</summary>
     private const int Capacity = 4096;
 
-    private readonly ConcurrentDictionary<string, Accepted> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Accepted> _entries;
+
+    /// <summary>Looks a token up by a span of the request's header, so a hit copies nothing.</summary>
+    private readonly ConcurrentDictionary<string, Accepted>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    public AcceptedTokens()
+    {
+        _entries = new(StringComparer.Ordinal);
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>What passing the rule needs: the identity (shared; requests get their own principal) and the claim headers.</summary>
     internal sealed record Accepted(ClaimsIdentity Identity, KeyValuePair<string, string>[] Headers, DateTime Until, object Keys);
 
-    public Accepted? Find(string token, object keys, DateTime now) =>
-        _entries.TryGetValue(token, out var entry) && entry.Until > now && ReferenceEquals(entry.Keys, keys) ? entry : null;
+    public Accepted? Find(ReadOnlySpan<char> token, object keys, DateTime now) =>
+        _bySpan.TryGetValue(token, out var entry) && entry.Until > now && ReferenceEquals(entry.Keys, keys) ? entry : null;
 
     public void Add(string token, Accepted entry)
     {
