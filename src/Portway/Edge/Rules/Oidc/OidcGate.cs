@@ -20,6 +20,7 @@ internal sealed partial class OidcGate : Rule
 {
     private readonly OidcRule.Config _config;
     private readonly OidcProvider _provider;
+    private readonly OidcRenewal _renewal;
     private readonly string _scope;
     private volatile OidcCookies? _cookies;
 
@@ -27,6 +28,7 @@ internal sealed partial class OidcGate : Rule
     {
         _config = config;
         _provider = new OidcProvider(config);
+        _renewal = new OidcRenewal(config, _provider);
         _scope = string.Join(' ', config.Scopes);
     }
 
@@ -53,6 +55,16 @@ internal sealed partial class OidcGate : Rule
         }
         if (cookies.ReadSession(context, time) is { } session)
         {
+            if (session.RefreshToken is not null && session.RefreshAtUnixSeconds <= time.GetUtcNow().ToUnixTimeSeconds())
+            {
+                if (await _renewal.RenewAsync(session, time, routeId, logger) is not { } renewed)
+                {
+                    cookies.DeleteSession(context);
+                    await NoSessionAsync(context, cookies, time, logger);
+                    return true;
+                }
+                cookies.WriteSession(context, session = renewed);
+            }
             // Checked on every request, not only at login: a reload that narrows the lists applies at once.
             if (!OidcAccess.IsAllowed(_config, session))
             {
@@ -62,16 +74,16 @@ internal sealed partial class OidcGate : Rule
             PassOn(request, cookies, session);
             return false;
         }
-        if (!IsNavigation(request))
-        {
-            await ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
-                "This site needs you to log in first.",
-                $"Open it in a browser to log in at {_config.Issuer.Host}; a script or API call cannot follow the login page.");
-            return true;
-        }
-        await StartLoginAsync(context, cookies, time, logger);
+        await NoSessionAsync(context, cookies, time, logger);
         return true;
     }
+
+    private Task NoSessionAsync(HttpContext context, OidcCookies cookies, TimeProvider time, ILogger logger) =>
+        IsNavigation(context.Request)
+            ? StartLoginAsync(context, cookies, time, logger)
+            : ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
+                "This site needs you to log in first.",
+                $"Open it in a browser to log in at {_config.Issuer.Host}; a script or API call cannot follow the login page.");
 
     /// <summary>The server sees the user through the configured headers only; a client's own headers of those names never get through.</summary>
     private void PassOn(HttpRequest request, OidcCookies cookies, OidcSession session)

@@ -42,6 +42,8 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
         public string CookieName { get; init; } = "_portway_oidc";
         /// <summary>8 h: a working day, as Pomerium and oauth2-proxy's shorter set-ups use; the provider is not asked again within it.</summary>
         public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
+        /// <summary>oauth2-proxy's cookie_refresh: null renews when the tokens end (OidcCallback.RefreshAt).</summary>
+        public TimeSpan? RefreshAfter { get; init; }
         public string CallbackPath { get; init; } = "/.portway/oidc/callback";
         public string LogoutPath { get; init; } = "/.portway/oidc/logout";
         public EquatableArray<ClaimHeader> ClaimsToHeaders { get; init; }
@@ -57,7 +59,7 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
     public override string[] Keys { get; } =
     [
         "issuer", "client_id", "client_secret", "client_secret_file", "scopes", "allowed_emails", "allowed_domains",
-        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "callback_path", "logout_path", "claims_to_headers",
+        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "refresh_after", "callback_path", "logout_path", "claims_to_headers",
     ];
 
     public override Config? Read(YamlSection o)
@@ -82,6 +84,7 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             AllowedDomains = domains,
             AllowedGroups = groups,
             SessionLifetime = o.Duration("session_lifetime", TimeSpan.FromMinutes(1)) ?? TimeSpan.FromHours(8),
+            RefreshAfter = o.Duration("refresh_after", TimeSpan.FromMinutes(1)),
             ClaimsToHeaders = ReadClaimHeaders(o),
         };
         config = config with
@@ -91,6 +94,8 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             CallbackPath = ReadPath(o, "callback_path") ?? config.CallbackPath,
             LogoutPath = ReadPath(o, "logout_path") ?? config.LogoutPath,
         };
+        if (config.RefreshAfter >= config.SessionLifetime)
+            o.Error("refresh_after", $"is not shorter than session_lifetime ({ConfigValues.FormatDuration(config.SessionLifetime)}): the session would end before it is ever renewed; make it shorter or session_lifetime longer");
         if (config.CallbackPath == config.LogoutPath) o.Error("logout_path", $"is the same as callback_path ({config.CallbackPath}); give each its own path");
         return config;
     }
