@@ -281,6 +281,8 @@ public sealed class OidcRuleTests
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  allowed_domains: [x.com]", "t.yaml:9:11: routes[0].rules[0].oidc.client_secret: is required (or client_secret_file)")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b", "t.yaml:9:11: routes[0].rules[0].oidc: lets nobody in")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  callback_path: //x", "t.yaml:13:26: routes[0].rules[0].oidc.callback_path: '//x' is not a path")]
+    [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  refresh_after: 8h", "t.yaml:13:26: routes[0].rules[0].oidc.refresh_after: is not shorter than session_lifetime (8h unless set)")]
+    [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  post_logout_redirect_uri: bye", "t.yaml:13:37: routes[0].rules[0].oidc.post_logout_redirect_uri: 'bye' is neither a path nor an http(s) URL")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  scopes: [email]", "t.yaml:13:19: routes[0].rules[0].oidc.scopes: must include openid")]
     public void Config_Errors_AreLocated(string keys, string expected)
     {

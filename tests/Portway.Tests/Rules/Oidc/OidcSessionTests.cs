@@ -94,4 +94,31 @@ public sealed class OidcSessionTests
         Assert.Single(logs, l => l.Contains("Session of alice@example.com on route web ended", StringComparison.Ordinal) && l.Contains("invalid_grant", StringComparison.Ordinal));
         Assert.DoesNotContain(logs, l => l.Contains(refreshToken, StringComparison.Ordinal));
     }
+
+    [Fact]
+    [CoversKey("rules[].oidc.post_logout_redirect_uri")]
+    public async Task Logout_SendsTheSessionsIdTokenAsHintAndPostLogoutRedirectUri_ProviderAcceptsThem()
+    {
+        await using var s = await OidcSetup.StartAsync(p => OidcSetup.Rule(p, "          allowed_domains: [example.com]\n          post_logout_redirect_uri: /signed-out"));
+        var jar = new CookieContainer();
+        using var browser = OidcSetup.Browser(jar);
+        Assert.Equal(HttpStatusCode.Found, (await s.LoginAsync(browser, "alice")).StatusCode);
+        using var logout = await browser.GetAsync(new Uri(s.Edge.Url, "/.portway/oidc/logout"));
+        Assert.Equal(HttpStatusCode.Found, logout.StatusCode);
+        Assert.Null(jar.GetCookies(s.Edge.Url)["_portway_oidc"]);
+
+        // OpenIddict validates id_token_hint (signature, issuer, audience) before its end-session page runs.
+        using var atProvider = await browser.GetAsync(logout.Headers.Location);
+        Assert.Equal("signed out at the provider", await atProvider.Content.ReadAsStringAsync());
+        var query = Assert.Single(s.Provider.EndSessionRequests);
+        Assert.Equal(TestOpenIdProvider.ClientId, query["client_id"]);
+        Assert.Equal(new Uri(s.Edge.Url, "/signed-out").ToString(), query["post_logout_redirect_uri"]);
+        var hint = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(query["id_token_hint"]);
+        Assert.Equal("alice", hint.Subject);
+        Assert.Contains(TestOpenIdProvider.ClientId, hint.Audiences);
+
+        // Without a session (already signed out) there is nothing to hint; the logout still goes to the provider.
+        using var again = await browser.GetAsync(new Uri(s.Edge.Url, "/.portway/oidc/logout"));
+        Assert.DoesNotContain("id_token_hint", again.Headers.Location!.Query);
+    }
 }

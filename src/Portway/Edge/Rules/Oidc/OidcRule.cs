@@ -46,6 +46,8 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
         public TimeSpan? RefreshAfter { get; init; }
         public string CallbackPath { get; init; } = "/.portway/oidc/callback";
         public string LogoutPath { get; init; } = "/.portway/oidc/logout";
+        /// <summary>A path on the browser's host or an absolute URL; null: the provider's own signed-out page.</summary>
+        public string? PostLogoutRedirectUri { get; init; }
         public EquatableArray<ClaimHeader> ClaimsToHeaders { get; init; }
     }
 
@@ -59,7 +61,8 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
     public override string[] Keys { get; } =
     [
         "issuer", "client_id", "client_secret", "client_secret_file", "scopes", "allowed_emails", "allowed_domains",
-        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "refresh_after", "callback_path", "logout_path", "claims_to_headers",
+        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "refresh_after", "callback_path", "logout_path",
+        "post_logout_redirect_uri", "claims_to_headers",
     ];
 
     public override Config? Read(YamlSection o)
@@ -93,9 +96,10 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             CookieName = ReadCookieName(o) ?? config.CookieName,
             CallbackPath = ReadPath(o, "callback_path") ?? config.CallbackPath,
             LogoutPath = ReadPath(o, "logout_path") ?? config.LogoutPath,
+            PostLogoutRedirectUri = ReadPostLogout(o),
         };
         if (config.RefreshAfter >= config.SessionLifetime)
-            o.Error("refresh_after", $"is not shorter than session_lifetime ({ConfigValues.FormatDuration(config.SessionLifetime)}): the session would end before it is ever renewed; make it shorter or session_lifetime longer");
+            o.Error("refresh_after", "is not shorter than session_lifetime (8h unless set): the session would end before it is ever renewed; make refresh_after shorter or session_lifetime longer");
         if (config.CallbackPath == config.LogoutPath) o.Error("logout_path", $"is the same as callback_path ({config.CallbackPath}); give each its own path");
         return config;
     }
@@ -176,6 +180,16 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             return null;
         }
         return path;
+    }
+
+    /// <summary>Registered at the provider like the redirect URI: a path (on the host the browser used) or an http(s) URL.</summary>
+    private static string? ReadPostLogout(YamlSection o)
+    {
+        var text = o.String("post_logout_redirect_uri");
+        if (text is null || text.StartsWith('/')) return text is null ? null : ReadPath(o, "post_logout_redirect_uri");
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.Fragment.Length == 0) return text;
+        o.Error("post_logout_redirect_uri", $"'{text}' is neither a path nor an http(s) URL; write /signed-out or https://example.com/signed-out, as registered at the provider");
+        return null;
     }
 
     /// <summary>A mapping claim → header name; any claim name is a key here. Default: email → X-Forwarded-Email, as oauth2-proxy sends it.</summary>
