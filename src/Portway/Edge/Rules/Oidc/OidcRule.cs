@@ -49,6 +49,9 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
         /// <summary>A path on the browser's host or an absolute URL; null: the provider's own signed-out page.</summary>
         public string? PostLogoutRedirectUri { get; init; }
         public EquatableArray<ClaimHeader> ClaimsToHeaders { get; init; }
+
+        /// <summary>The provider's redirect back and the logout must reach the rule through its route.</summary>
+        public override IEnumerable<(string Key, string Path)> OwnPaths => [("callback_path", CallbackPath), ("logout_path", LogoutPath)];
     }
 
     internal static readonly string[] DefaultScopes = ["openid", "email", "profile"];
