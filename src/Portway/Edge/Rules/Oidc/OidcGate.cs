@@ -153,7 +153,7 @@ internal sealed partial class OidcGate : Rule
         {
             var url = new StringBuilder(endSession).Append(endSession.Contains('?') ? '&' : '?')
                 .Append("client_id=").Append(Uri.EscapeDataString(_config.ClientId));
-            if (idToken is not null) url.Append("&id_token_hint=").Append(idToken);
+            if (idToken is not null) url.Append("&id_token_hint=").Append(Uri.EscapeDataString(idToken));
             if (after is not null) url.Append("&post_logout_redirect_uri=").Append(Uri.EscapeDataString(after));
             context.Response.Redirect(url.ToString());
             return;
