@@ -10,4 +10,11 @@ internal abstract record RuleConfig
 {
     /// <summary>The name the config uses for the kind (<c>ip</c>, <c>headers</c>…); computed, so not part of equality.</summary>
     public abstract string Kind { get; }
+
+    /// <summary>
+    /// Paths the rule answers itself, with the key that sets each (oidc's callback_path): on a
+    /// route, the route's path must match them or those requests never reach the rule
+    /// (RoutesSection checks). Computed, so not part of equality.
+    /// </summary>
+    public virtual IEnumerable<(string Key, string Path)> OwnPaths => [];
 }

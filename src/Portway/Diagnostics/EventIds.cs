@@ -54,6 +54,7 @@ internal static class EventIds
     public const int OidcSignedIn = 362;
     public const int OidcRefused = 363;
     public const int OidcCallbackFailed = 364;
+    public const int OidcSessionEnded = 365;
 
     // 400–419: TLS certificates and upstream TLS (Edge/Tls).
     public const int TlsCertificateLoaded = 400;

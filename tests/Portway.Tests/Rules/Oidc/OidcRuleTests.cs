@@ -280,6 +280,43 @@ public sealed class OidcRuleTests
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  allowed_domains: [x.com]", "t.yaml:9:11: routes[0].rules[0].oidc.client_secret: is required (or client_secret_file)")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b", "t.yaml:9:11: routes[0].rules[0].oidc: lets nobody in")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  callback_path: //x", "t.yaml:13:26: routes[0].rules[0].oidc.callback_path: '//x' is not a path")]
+    [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  refresh_after: 8h", "t.yaml:13:26: routes[0].rules[0].oidc.refresh_after: is not shorter than session_lifetime (8h unless set)")]
+    [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  post_logout_redirect_uri: bye", "t.yaml:13:37: routes[0].rules[0].oidc.post_logout_redirect_uri: 'bye' is neither a path nor an http(s) URL")]
     [InlineData("issuer: https://idp.example.com\n  client_id: a\n  client_secret: b\n  allowed_domains: [x.com]\n  scopes: [email]", "t.yaml:13:19: routes[0].rules[0].oidc.scopes: must include openid")]
     public void Config_Errors_AreLocated(string keys, string expected) => RuleConfigErrors.Assert("oidc:\n  " + keys, expected);
+
+    [Theory]
+    [InlineData("path_prefix: /app", "", "t.yaml:8:20: routes[0].match.path_prefix: '/app' does not match /.portway/oidc/callback, the callback_path of the route's oidc rule, so those requests would never reach the rule; set callback_path to a path under this one (e.g. callback_path: /app/.portway/oidc/callback) or widen the match")]
+    [InlineData("path: /app/{**rest}", "\n          callback_path: /app/auth/back", "t.yaml:8:13: routes[0].match.path: '/app/{**rest}' does not match /.portway/oidc/logout, the logout_path of the route's oidc rule")]
+    [InlineData("path: /app", "\n          callback_path: /app/auth/back\n          logout_path: /app/bye", "t.yaml:8:13: routes[0].match.path: '/app' does not match /app/auth/back, the callback_path of the route's oidc rule, so those requests would never reach the rule; set callback_path to a path under this one or widen the match")]
+    public void OwnPaths_NotMatchedByTheRoute_AreLocatedErrors(string match, string extra, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(RouteYaml(match, extra), "t.yaml"));
+        // One error per path the route misses: the first is the callback's, unless only logout_path misses.
+        Assert.StartsWith(expected, error.Errors.First().ToString());
+    }
+
+    [Theory]
+    [InlineData("path_prefix: /app", "\n          callback_path: /app/auth/back\n          logout_path: /app/bye")]
+    [InlineData("path: /{**rest}", "")]
+    [InlineData("hosts: [wiki.example.com]", "")]
+    public void OwnPaths_MatchedByTheRoute_Load(string match, string extra) =>
+        Assert.Single(ConfigLoader.Parse(RouteYaml(match, extra), "t.yaml").Routes);
+
+    private static string RouteYaml(string match, string extra) => $"""
+        clusters:
+          - id: app
+            destinations: [http://127.0.0.1:1]
+        routes:
+          - id: web
+            cluster: app
+            match:
+              {match}
+            rules:
+              - oidc:
+                  issuer: https://idp.example.com
+                  client_id: a
+                  client_secret: b
+                  allowed_domains: [x.com]{extra}
+        """;
 }

@@ -22,7 +22,8 @@ namespace Portway.Tests.Rules.Oidc;
 /// client checked by the handlers below): discovery, JWKS, an authorization endpoint with an HTML
 /// login form, a token endpoint that requires PKCE, and end-session. Users: alice@example.com
 /// (verified, groups staff and dev), bob@other.test (verified), carol@example.com (not verified);
-/// every password is "pw".
+/// every password is "pw". With the offline_access scope it issues refresh tokens, and redeems
+/// them against the users as they are then (<see cref="SetGroups"/>, <see cref="RefuseRefresh"/>).
 /// </summary>
 internal sealed class TestOpenIdProvider : IAsyncDisposable
 {
@@ -30,7 +31,7 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
     public const string ClientSecret = "test-secret-f00d";
     public const string Password = "pw";
 
-    private static readonly Dictionary<string, (string Email, bool Verified, string[] Groups)> Users = new()
+    private readonly ConcurrentDictionary<string, (string Email, bool Verified, string[] Groups)> _users = new()
     {
         ["alice"] = ("alice@example.com", true, ["staff", "dev"]),
         ["bob"] = ("bob@other.test", true, []),
@@ -56,6 +57,15 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
 
     public int EndSessions => Volatile.Read(ref _endSessions);
 
+    /// <summary>Every end-session request's query, as the provider received it.</summary>
+    public ConcurrentQueue<Dictionary<string, string>> EndSessionRequests { get; } = new();
+
+    /// <summary>When set, every refresh token is answered invalid_grant (revoked at the provider).</summary>
+    public bool RefuseRefresh { get; set; }
+
+    /// <summary>Changes a user's groups at the provider; the next token (a refresh) carries them.</summary>
+    public void SetGroups(string user, params string[] groups) => _users[user] = _users[user] with { Groups = groups };
+
     public static async Task<TestOpenIdProvider> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,8 +76,8 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
         {
             o.EnableDegradedMode();
             o.SetAuthorizationEndpointUris("connect/authorize").SetTokenEndpointUris("connect/token").SetEndSessionEndpointUris("connect/logout");
-            o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
-            o.RegisterScopes(Scopes.OpenId, Scopes.Email, Scopes.Profile);
+            o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange().AllowRefreshTokenFlow();
+            o.RegisterScopes(Scopes.OpenId, Scopes.Email, Scopes.Profile, Scopes.OfflineAccess);
             o.AddEphemeralEncryptionKey().AddEphemeralSigningKey().DisableAccessTokenEncryption();
             o.UseAspNetCore().DisableTransportSecurityRequirement()
                 .EnableAuthorizationEndpointPassthrough().EnableTokenEndpointPassthrough().EnableEndSessionEndpointPassthrough();
@@ -80,6 +90,7 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
             o.AddEventHandler<ValidateTokenRequestContext>(b => b.UseInlineHandler(ctx =>
             {
                 if (ctx.ClientId != ClientId || ctx.ClientSecret != ClientSecret) ctx.Reject(Errors.InvalidClient, "wrong client_id or client_secret");
+                else if (ctx.Request.IsRefreshTokenGrantType() && self!.RefuseRefresh) ctx.Reject(Errors.InvalidGrant, "the refresh token has been revoked");
                 return default;
             }));
             o.AddEventHandler<ValidateEndSessionRequestContext>(b => b.UseInlineHandler(_ => default));
@@ -91,6 +102,7 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
         app.MapPost("/connect/token", self.TokenAsync);
         app.MapGet("/connect/logout", ctx =>
         {
+            self.EndSessionRequests.Enqueue(ctx.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
             Interlocked.Increment(ref self._endSessions);
             return ctx.Response.WriteAsync("signed out at the provider");
         });
@@ -110,15 +122,9 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
         if (HttpMethods.IsPost(context.Request.Method))
         {
             var form = await context.Request.ReadFormAsync();
-            if (Users.TryGetValue(form["username"].ToString(), out var user) && form["password"] == Password)
+            if (_users.ContainsKey(form["username"].ToString()) && form["password"] == Password)
             {
-                var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-                identity.SetClaim(Claims.Subject, form["username"].ToString()).SetClaim(Claims.Email, user.Email);
-                identity.AddClaim(new Claim(Claims.EmailVerified, user.Verified ? "true" : "false", ClaimValueTypes.Boolean));
-                identity.SetClaims("groups", [.. user.Groups]);
-                identity.SetScopes(request.GetScopes());
-                identity.SetDestinations(_ => [Destinations.IdentityToken]);
-                await context.SignInAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+                await context.SignInAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Principal(form["username"].ToString(), request.GetScopes()));
                 return;
             }
         }
@@ -140,11 +146,23 @@ internal sealed class TestOpenIdProvider : IAsyncDisposable
     {
         var form = await context.Request.ReadFormAsync();
         TokenRequests.Enqueue(form.ToDictionary(f => f.Key, f => f.Value.ToString()));
-        // The code was checked by OpenIddict (client, redirect_uri, PKCE verifier); its principal is signed in again for the id_token.
+        // The code or refresh token was checked by OpenIddict (client, redirect_uri, PKCE verifier,
+        // signature, lifetime); the user is read again, so a changed group shows in the new id_token.
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        var identity = new ClaimsIdentity(result.Principal!.Claims, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+        var user = result.Principal!.GetClaim(Claims.Subject)!;
+        await context.SignInAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Principal(user, result.Principal!.GetScopes()));
+    }
+
+    private ClaimsPrincipal Principal(string name, ImmutableArray<string> scopes)
+    {
+        var user = _users[name];
+        var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, name).SetClaim(Claims.Email, user.Email);
+        identity.AddClaim(new Claim(Claims.EmailVerified, user.Verified ? "true" : "false", ClaimValueTypes.Boolean));
+        identity.SetClaims("groups", [.. user.Groups]);
+        identity.SetScopes(scopes);
         identity.SetDestinations(_ => [Destinations.IdentityToken]);
-        await context.SignInAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        return new ClaimsPrincipal(identity);
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -48,10 +48,10 @@ internal sealed class OidcCallback(OidcRule.Config config, OidcProvider provider
             await OidcGate.Unavailable(context);
             return;
         }
-        var (idToken, failure) = await provider.ExchangeAsync(configuration, code, login.CodeVerifier, OidcGate.RedirectUri(context.Request, config), context.RequestAborted);
+        var (answer, failure) = await provider.ExchangeAsync(configuration, code, login.CodeVerifier, OidcGate.RedirectUri(context.Request, config), context.RequestAborted);
         JsonWebToken? token = null;
-        if (idToken is not null) (token, failure) = await provider.ValidateAsync(configuration, idToken, login.Nonce, logger, context.RequestAborted);
-        if (token is null)
+        if (answer?.IdToken is { } idToken) (token, failure) = await provider.ValidateAsync(configuration, idToken, login.Nonce, null, logger, context.RequestAborted);
+        if (token is null || answer is null)
         {
             OidcGate.LogCallbackFailed(logger, routeId, config.Issuer.AbsoluteUri, failure ?? "no id_token");
             await ErrorPage.WriteAsync(context, StatusCodes.Status502BadGateway, "Bad Gateway",
@@ -59,7 +59,7 @@ internal sealed class OidcCallback(OidcRule.Config config, OidcProvider provider
                 "Try again; if it lasts, the site's operator should check the oidc client_id, client_secret and the redirect URI registered at the provider.");
             return;
         }
-        var session = SessionOf(token);
+        var session = SessionOf(config, token, answer.IdToken!, answer.RefreshToken, answer.ExpiresIn, time.GetUtcNow());
         if (!OidcAccess.IsAllowed(config, session))
         {
             OidcGate.LogRefused(logger, session.Email, routeId);
@@ -72,7 +72,8 @@ internal sealed class OidcCallback(OidcRule.Config config, OidcProvider provider
         context.Response.Redirect(OidcGate.SafeReturnUrl(login.ReturnUrl));
     }
 
-    private OidcSession SessionOf(JsonWebToken token)
+    /// <summary>The session an id_token makes, at login and at each renewal.</summary>
+    internal static OidcSession SessionOf(OidcRule.Config config, JsonWebToken token, string idToken, string? refreshToken, long? expiresIn, DateTimeOffset now)
     {
         var groups = new List<string>();
         var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -99,6 +100,25 @@ internal sealed class OidcCallback(OidcRule.Config config, OidcProvider provider
             if (value.AsSpan().IndexOfAny('\r', '\n', '\0') < 0) headers[header] = value;
         }
         return new OidcSession(token.Subject ?? "", email, verified, OidcAccess.KeptGroups(config, groups), headers,
-            (time.GetUtcNow() + config.SessionLifetime).ToUnixTimeSeconds());
+            (now + config.SessionLifetime).ToUnixTimeSeconds(), idToken, refreshToken,
+            refreshToken is null ? 0 : RefreshAt(config, now, token.ValidTo, expiresIn));
+    }
+
+    /// <summary>
+    /// When a session with a refresh token is renewed: every refresh_after if given; else when the
+    /// id_token or the access token (expires_in) ends, whichever is first (the claims are only as
+    /// current as they are), an hour when neither says. Never within a minute, so a provider
+    /// whose tokens are born nearly expired (a skewed clock) does not get a refresh per request.
+    /// </summary>
+    internal static long RefreshAt(OidcRule.Config config, DateTimeOffset now, DateTime idTokenExpiry, long? expiresIn)
+    {
+        var at = now + (config.RefreshAfter ?? TimeSpan.FromHours(1));
+        if (config.RefreshAfter is null)
+        {
+            if (idTokenExpiry > DateTime.MinValue && new DateTimeOffset(idTokenExpiry, TimeSpan.Zero) < at) at = new DateTimeOffset(idTokenExpiry, TimeSpan.Zero);
+            if (expiresIn is > 0 && now.AddSeconds(expiresIn.Value) < at) at = now.AddSeconds(expiresIn.Value);
+        }
+        var soonest = now + TimeSpan.FromMinutes(1);
+        return (at < soonest ? soonest : at).ToUnixTimeSeconds();
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
@@ -11,7 +12,9 @@ namespace Portway.Edge.Rules;
 /// The gate's two cookies, both encrypted and signed with Data Protection: the session (Path=/,
 /// for the rule's lifetime) and one short-lived cookie per login in flight (Path=the callback, so
 /// it is only ever sent there). The protectors' purposes name the issuer and client, so a cookie
-/// made by one oidc rule means nothing to another.
+/// made by one oidc rule means nothing to another. The session holds the id_token and a refresh
+/// token, often more than a browser keeps in one cookie (4 KB), so it is split into NAME, NAMEC1,
+/// NAMEC2… by ASP.NET Core's chunking cookie manager, as its cookie authentication does.
 /// </summary>
 internal sealed class OidcCookies
 {
@@ -20,6 +23,8 @@ internal sealed class OidcCookies
 
     /// <summary>How many characters of the state name its cookie: a browser may run logins in several tabs at once.</summary>
     public const int StatePrefixLength = 12;
+
+    private static readonly ChunkingCookieManager s_chunks = new();
 
     private readonly OidcRule.Config _config;
     private readonly IDataProtector _session;
@@ -39,15 +44,15 @@ internal sealed class OidcCookies
 
     public OidcSession? ReadSession(HttpContext context, TimeProvider time)
     {
-        var session = Read(context.Request.Cookies[_config.CookieName], _session, OidcJsonContext.Default.OidcSession);
+        var session = Read(s_chunks.GetRequestCookie(context, _config.CookieName), _session, OidcJsonContext.Default.OidcSession);
         return session is not null && session.ExpiresUnixSeconds > time.GetUtcNow().ToUnixTimeSeconds() ? session : null;
     }
 
     public void WriteSession(HttpContext context, OidcSession session) =>
-        context.Response.Cookies.Append(_config.CookieName, Write(session, _session, OidcJsonContext.Default.OidcSession),
+        s_chunks.AppendResponseCookie(context, _config.CookieName, Write(session, _session, OidcJsonContext.Default.OidcSession),
             Options(context, "/", _config.SessionLifetime));
 
-    public void DeleteSession(HttpContext context) => context.Response.Cookies.Delete(_config.CookieName, Options(context, "/", null));
+    public void DeleteSession(HttpContext context) => s_chunks.DeleteCookie(context, _config.CookieName, Options(context, "/", null));
 
     public void WriteLogin(HttpContext context, OidcLoginState login) =>
         context.Response.Cookies.Append(StateCookie(login.State), Write(login, _state, OidcJsonContext.Default.OidcLoginState),
@@ -79,7 +84,7 @@ internal sealed class OidcCookies
             foreach (var part in (line ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = part.IndexOf('=');
-                if ((eq < 0 ? part : part[..eq]).Trim() == name) removed = true;
+                if (IsSessionCookie((eq < 0 ? part : part[..eq]).Trim(), name)) removed = true;
                 else kept.Add(part);
             }
         }
@@ -87,6 +92,11 @@ internal sealed class OidcCookies
         if (kept.Count == 0) request.Headers.Remove("Cookie");
         else request.Headers.Cookie = string.Join("; ", kept);
     }
+
+    /// <summary>NAME or one of its chunks, NAMEC1, NAMEC2…</summary>
+    private static bool IsSessionCookie(string cookie, string name) =>
+        cookie.StartsWith(name, StringComparison.Ordinal) && (cookie.Length == name.Length ||
+            (cookie.Length > name.Length + 1 && cookie[name.Length] == 'C' && cookie.AsSpan(name.Length + 1).IndexOfAnyExceptInRange('0', '9') < 0));
 
     private string StateCookie(string state) => $"{_config.CookieName}_login_{state[..StatePrefixLength]}";
 

@@ -20,6 +20,7 @@ internal sealed partial class OidcGate : Rule
 {
     private readonly OidcRule.Config _config;
     private readonly OidcProvider _provider;
+    private readonly OidcRenewal _renewal;
     private readonly string _scope;
     private volatile OidcCookies? _cookies;
 
@@ -27,6 +28,7 @@ internal sealed partial class OidcGate : Rule
     {
         _config = config;
         _provider = new OidcProvider(config);
+        _renewal = new OidcRenewal(config, _provider);
         _scope = string.Join(' ', config.Scopes);
     }
 
@@ -48,11 +50,21 @@ internal sealed partial class OidcGate : Rule
         }
         if (path == _config.LogoutPath)
         {
-            await LogoutAsync(context, cookies, logger);
+            await LogoutAsync(context, cookies, time, logger);
             return true;
         }
         if (cookies.ReadSession(context, time) is { } session)
         {
+            if (session.RefreshToken is not null && session.RefreshAtUnixSeconds <= time.GetUtcNow().ToUnixTimeSeconds())
+            {
+                if (await _renewal.RenewAsync(session, time, routeId, logger) is not { } renewed)
+                {
+                    cookies.DeleteSession(context);
+                    await NoSessionAsync(context, cookies, time, logger);
+                    return true;
+                }
+                cookies.WriteSession(context, session = renewed);
+            }
             // Checked on every request, not only at login: a reload that narrows the lists applies at once.
             if (!OidcAccess.IsAllowed(_config, session))
             {
@@ -62,16 +74,16 @@ internal sealed partial class OidcGate : Rule
             PassOn(request, cookies, session);
             return false;
         }
-        if (!IsNavigation(request))
-        {
-            await ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
-                "This site needs you to log in first.",
-                $"Open it in a browser to log in at {_config.Issuer.Host}; a script or API call cannot follow the login page.");
-            return true;
-        }
-        await StartLoginAsync(context, cookies, time, logger);
+        await NoSessionAsync(context, cookies, time, logger);
         return true;
     }
+
+    private Task NoSessionAsync(HttpContext context, OidcCookies cookies, TimeProvider time, ILogger logger) =>
+        IsNavigation(context.Request)
+            ? StartLoginAsync(context, cookies, time, logger)
+            : ErrorPage.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized",
+                "This site needs you to log in first.",
+                $"Open it in a browser to log in at {_config.Issuer.Host}; a script or API call cannot follow the login page.");
 
     /// <summary>The server sees the user through the configured headers only; a client's own headers of those names never get through.</summary>
     private void PassOn(HttpRequest request, OidcCookies cookies, OidcSession session)
@@ -124,15 +136,31 @@ internal sealed partial class OidcGate : Rule
         context.Response.Redirect(url.ToString());
     }
 
-    /// <summary>Clears the session; then the provider's end_session_endpoint (RP-Initiated Logout 1.0 §2, identified by client_id) if it has one, else a page.</summary>
-    private async Task LogoutAsync(HttpContext context, OidcCookies cookies, ILogger logger)
+    /// <summary>
+    /// Clears the session; then the provider's end_session_endpoint (RP-Initiated Logout 1.0 §2)
+    /// if it has one, with the session's id_token as id_token_hint (so the provider ends the right
+    /// session without asking) and post_logout_redirect_uri if configured; else that page, or a
+    /// "signed out" page.
+    /// </summary>
+    private async Task LogoutAsync(HttpContext context, OidcCookies cookies, TimeProvider time, ILogger logger)
     {
+        var idToken = cookies.ReadSession(context, time)?.IdToken;
         cookies.DeleteSession(context);
         context.Response.Headers.CacheControl = "no-store";
+        var after = _config.PostLogoutRedirectUri is { } uri ? Absolute(context.Request, uri) : null;
         var provider = await _provider.GetAsync(logger, context.RequestAborted);
         if (provider?.EndSessionEndpoint is { Length: > 0 } endSession)
         {
-            context.Response.Redirect($"{endSession}{(endSession.Contains('?') ? '&' : '?')}client_id={Uri.EscapeDataString(_config.ClientId)}");
+            var url = new StringBuilder(endSession).Append(endSession.Contains('?') ? '&' : '?')
+                .Append("client_id=").Append(Uri.EscapeDataString(_config.ClientId));
+            if (idToken is not null) url.Append("&id_token_hint=").Append(Uri.EscapeDataString(idToken));
+            if (after is not null) url.Append("&post_logout_redirect_uri=").Append(Uri.EscapeDataString(after));
+            context.Response.Redirect(url.ToString());
+            return;
+        }
+        if (after is not null)
+        {
+            context.Response.Redirect(after);
             return;
         }
         await ErrorPage.WriteAsync(context, StatusCodes.Status200OK, "Signed out",
@@ -145,8 +173,12 @@ internal sealed partial class OidcGate : Rule
             "Try again in a minute. If it lasts, the site's operator should check the oidc issuer and the edge's network (the edge's log names the cause).");
 
     /// <summary>Registered at the provider as is: the scheme and host the browser used, and callback_path.</summary>
-    internal static string RedirectUri(HttpRequest request, OidcRule.Config config) =>
-        $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}{config.CallbackPath}";
+    internal static string RedirectUri(HttpRequest request, OidcRule.Config config) => Absolute(request, config.CallbackPath);
+
+    /// <summary>A path on the host the browser used, or an absolute URL as it is.</summary>
+    private static string Absolute(HttpRequest request, string pathOrUrl) => pathOrUrl.StartsWith('/')
+        ? $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}{pathOrUrl}"
+        : pathOrUrl;
 
     /// <summary>
     /// Only a path on this host: "//evil.example" and "/\evil.example" are host changes to a

@@ -57,22 +57,27 @@ internal sealed partial class OidcProvider : IDisposable
         }
     }
 
+    /// <summary>RFC 6749 §4.1.3 with RFC 7636's code_verifier: the answer must carry an id_token.</summary>
+    public async Task<(OidcTokenResponse? Answer, string? Error)> ExchangeAsync(OpenIdConnectConfiguration configuration, string code, string verifier, string redirectUri, CancellationToken cancel)
+    {
+        var (answer, error) = await RedeemAsync(configuration, [new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", redirectUri), new("code_verifier", verifier)], cancel);
+        if (answer is not null && answer.IdToken is not { Length: > 0 }) return (null, "the token endpoint answered without an id_token");
+        return (answer, error);
+    }
+
+    /// <summary>RFC 6749 §6: a refresh token for new tokens; the id_token in the answer is optional (OIDC Core §12.2).</summary>
+    public Task<(OidcTokenResponse? Answer, string? Error)> RefreshAsync(OpenIdConnectConfiguration configuration, string refreshToken, CancellationToken cancel) =>
+        RedeemAsync(configuration, [new("grant_type", "refresh_token"), new("refresh_token", refreshToken)], cancel);
+
     /// <summary>
-    /// RFC 6749 §4.1.3 with RFC 7636's code_verifier. The client authenticates the way the
-    /// provider's discovery says it takes (client_secret_basic, the default of OIDC Discovery
-    /// §3, unless only client_secret_post is listed). Returns the id_token or what went wrong.
+    /// A token request. The client authenticates the way the provider's discovery says it takes
+    /// (client_secret_basic, the default of OIDC Discovery §3, unless only client_secret_post is
+    /// listed). The error names what the provider said, never the tokens sent.
     /// </summary>
-    public async Task<(string? IdToken, string? Error)> ExchangeAsync(OpenIdConnectConfiguration configuration, string code, string verifier, string redirectUri, CancellationToken cancel)
+    private async Task<(OidcTokenResponse? Answer, string? Error)> RedeemAsync(OpenIdConnectConfiguration configuration, List<KeyValuePair<string, string>> form, CancellationToken cancel)
     {
         if (string.IsNullOrEmpty(configuration.TokenEndpoint)) return (null, "its discovery document has no token_endpoint");
         var secret = Encoding.UTF8.GetString(_config.ClientSecret.Span);
-        var form = new List<KeyValuePair<string, string>>
-        {
-            new("grant_type", "authorization_code"),
-            new("code", code),
-            new("redirect_uri", redirectUri),
-            new("code_verifier", verifier),
-        };
         using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint);
         var methods = configuration.TokenEndpointAuthMethodsSupported;
         if (methods.Count > 0 && !methods.Contains("client_secret_basic") && methods.Contains("client_secret_post"))
@@ -102,9 +107,8 @@ internal sealed partial class OidcProvider : IDisposable
                 answer = null;
             }
             if (answer?.Error is { } error) return (null, $"the token endpoint answered {(int)response.StatusCode} {error}{(answer.ErrorDescription is { } d ? $" ({d})" : "")}");
-            if (!response.IsSuccessStatusCode || answer?.IdToken is not { Length: > 0 } idToken)
-                return (null, $"the token endpoint answered {(int)response.StatusCode} without an id_token");
-            return (idToken, null);
+            if (!response.IsSuccessStatusCode || answer is null) return (null, $"the token endpoint answered {(int)response.StatusCode} without tokens");
+            return (answer, null);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
         {
@@ -115,9 +119,10 @@ internal sealed partial class OidcProvider : IDisposable
     /// <summary>
     /// Signature (the discovery key set), iss, aud = client_id, exp, then the nonce this login sent
     /// (OIDC Core §3.1.3.7), against the system clock: the provider stamps iat/exp with real time.
+    /// A refreshed id_token has no nonce to check (OIDC Core §12.2) but must name the same user.
     /// A key the cached set lacks means the provider rotated: refresh once and retry.
     /// </summary>
-    public async Task<(JsonWebToken? Token, string? Error)> ValidateAsync(OpenIdConnectConfiguration configuration, string idToken, string nonce, ILogger logger, CancellationToken cancel)
+    public async Task<(JsonWebToken? Token, string? Error)> ValidateAsync(OpenIdConnectConfiguration configuration, string idToken, string? nonce, string? subject, ILogger logger, CancellationToken cancel)
     {
         var result = await _handler.ValidateTokenAsync(idToken, Parameters(configuration));
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
@@ -134,6 +139,8 @@ internal sealed partial class OidcProvider : IDisposable
             _ => "the id_token is not valid: " + (result.Exception?.GetType().Name ?? "unknown reason"),
         });
         var token = (JsonWebToken)result.SecurityToken;
+        if (subject is not null && token.Subject != subject) return (null, "the refreshed id_token names another user (sub) than the session's");
+        if (nonce is null) return (token, null);
         var sent = Encoding.UTF8.GetBytes(nonce);
         if (!token.TryGetPayloadValue<string>("nonce", out var got) || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(got), sent))
             return (null, "the id_token's nonce is not the one this login sent (a replayed token?)");

@@ -42,9 +42,16 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
         public string CookieName { get; init; } = "_portway_oidc";
         /// <summary>8 h: a working day, as Pomerium and oauth2-proxy's shorter set-ups use; the provider is not asked again within it.</summary>
         public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
+        /// <summary>oauth2-proxy's cookie_refresh: null renews when the tokens end (OidcCallback.RefreshAt).</summary>
+        public TimeSpan? RefreshAfter { get; init; }
         public string CallbackPath { get; init; } = "/.portway/oidc/callback";
         public string LogoutPath { get; init; } = "/.portway/oidc/logout";
+        /// <summary>A path on the browser's host or an absolute URL; null: the provider's own signed-out page.</summary>
+        public string? PostLogoutRedirectUri { get; init; }
         public EquatableArray<ClaimHeader> ClaimsToHeaders { get; init; }
+
+        /// <summary>The provider's redirect back and the logout must reach the rule through its route.</summary>
+        public override IEnumerable<(string Key, string Path)> OwnPaths => [("callback_path", CallbackPath), ("logout_path", LogoutPath)];
     }
 
     internal static readonly string[] DefaultScopes = ["openid", "email", "profile"];
@@ -57,7 +64,8 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
     public override string[] Keys { get; } =
     [
         "issuer", "client_id", "client_secret", "client_secret_file", "scopes", "allowed_emails", "allowed_domains",
-        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "callback_path", "logout_path", "claims_to_headers",
+        "allowed_groups", "groups_claim", "cookie_name", "session_lifetime", "refresh_after", "callback_path", "logout_path",
+        "post_logout_redirect_uri", "claims_to_headers",
     ];
 
     public override Config? Read(YamlSection o)
@@ -82,6 +90,7 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             AllowedDomains = domains,
             AllowedGroups = groups,
             SessionLifetime = o.Duration("session_lifetime", TimeSpan.FromMinutes(1)) ?? TimeSpan.FromHours(8),
+            RefreshAfter = o.Duration("refresh_after", TimeSpan.FromMinutes(1)),
             ClaimsToHeaders = ReadClaimHeaders(o),
         };
         config = config with
@@ -90,7 +99,10 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             CookieName = ReadCookieName(o) ?? config.CookieName,
             CallbackPath = ReadPath(o, "callback_path") ?? config.CallbackPath,
             LogoutPath = ReadPath(o, "logout_path") ?? config.LogoutPath,
+            PostLogoutRedirectUri = ReadPostLogout(o),
         };
+        if (config.RefreshAfter >= config.SessionLifetime)
+            o.Error("refresh_after", "is not shorter than session_lifetime (8h unless set): the session would end before it is ever renewed; make refresh_after shorter or session_lifetime longer");
         if (config.CallbackPath == config.LogoutPath) o.Error("logout_path", $"is the same as callback_path ({config.CallbackPath}); give each its own path");
         return config;
     }
@@ -171,6 +183,16 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
             return null;
         }
         return path;
+    }
+
+    /// <summary>Registered at the provider like the redirect URI: a path (on the host the browser used) or an http(s) URL.</summary>
+    private static string? ReadPostLogout(YamlSection o)
+    {
+        var text = o.String("post_logout_redirect_uri");
+        if (text is null || text.StartsWith('/')) return text is null ? null : ReadPath(o, "post_logout_redirect_uri");
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.Fragment.Length == 0) return text;
+        o.Error("post_logout_redirect_uri", $"'{text}' is neither a path nor an http(s) URL; write /signed-out or https://example.com/signed-out, as registered at the provider");
+        return null;
     }
 
     /// <summary>A mapping claim → header name; any claim name is a key here. Default: email → X-Forwarded-Email, as oauth2-proxy sends it.</summary>
