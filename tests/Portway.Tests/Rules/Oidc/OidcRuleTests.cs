@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Portway.Configuration;
 using Portway.Tests.Configuration.DocumentedKeys;
 using Portway.Tests.Infrastructure;
 using Xunit;
