@@ -126,7 +126,7 @@ internal sealed partial class ConfigReloader(string? path, EdgeState state, Port
                 LogNeedsRestart(next.Source);
             try
             {
-                proxyConfig.Update(ProxyConfigMapper.Map(next, proxyConfig.Settings));
+                proxyConfig.Update(ProxyConfigMapper.Map(next, proxyConfig.Settings, proxyConfig.Rules));
             }
             catch (Exception e)
             {

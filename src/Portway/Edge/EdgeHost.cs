@@ -47,7 +47,9 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.WebHost.ConfigureKestrel(k => ConfigureKestrel(k, config));
 
-        var proxyConfig = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(config, previous: null));
+        var ruleServices = new RuleServices();
+        var rules = new RuleKinds(ruleServices);
+        var proxyConfig = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(config, previous: null, rules), rules);
         builder.Services.AddSingleton(State);
         builder.Services.AddSingleton(proxyConfig);
         builder.Services.AddSingleton(config.AccessLog);
@@ -80,6 +82,7 @@ internal sealed partial class EdgeHost : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
 
         _app = builder.Build();
+        ruleServices.Attach(_app.Services);
         _reloader = new ConfigReloader(configPath, State, proxyConfig, _app.Services.GetRequiredService<ReloadMetrics>(), _app.Services.GetRequiredService<ILogger<ConfigReloader>>());
         BuildPipeline(_app);
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portway.Configuration;
 using Portway.Edge.Forwarding;
 using Portway.Edge.Routing;
+using Portway.Edge.Rules;
 using Portway.Edge.Settings;
 using Portway.Tests.Infrastructure;
 using Xunit;
@@ -90,7 +91,7 @@ public sealed class EdgeSettingsTests
     [Fact]
     public void Provider_Update_SettingsSwapWithYarpLists()
     {
-        var provider = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(Config(), previous: null));
+        var provider = new PortwayProxyConfigProvider(ProxyConfigMapper.Map(Config(), previous: null), RuleKinds.Detached);
         var before = provider.GetConfig();
 
         provider.Update(ProxyConfigMapper.Map(Config(attempts: 5), provider.Settings));

@@ -1,5 +1,6 @@
 using Portway.Configuration;
 using Portway.Edge.Routing;
+using Portway.Edge.Rules;
 using Portway.Edge.Settings;
 
 namespace Portway.Tests.Infrastructure;
@@ -8,5 +9,5 @@ namespace Portway.Tests.Infrastructure;
 internal static class TestSettings
 {
     public static PortwayProxyConfigProvider Provider(params Portway.Configuration.ClusterConfig[] clusters) =>
-        new(ProxyConfigMapper.Map(new PortwayConfig { Clusters = [.. clusters] }, previous: null));
+        new(ProxyConfigMapper.Map(new PortwayConfig { Clusters = [.. clusters] }, previous: null), RuleKinds.Detached);
 }

@@ -21,8 +21,8 @@ namespace Portway.Edge.Routing;
 internal static class ProxyConfigMapper
 {
     /// <summary>Everything one config publishes: YARP's routes and clusters, and Portway's settings, in one snapshot.</summary>
-    public static ProxySnapshot Map(PortwayConfig config, EdgeSettings? previous) =>
-        new(MapRoutes(config), MapClusters(config), EdgeSettings.Build(config, previous, RuleKinds.Compiler));
+    public static ProxySnapshot Map(PortwayConfig config, EdgeSettings? previous, IRuleCompiler? rules = null) =>
+        new(MapRoutes(config), MapClusters(config), EdgeSettings.Build(config, previous, rules ?? RuleKinds.Detached));
 
     public static IReadOnlyList<YarpRoute> MapRoutes(PortwayConfig config)
     {

@@ -85,5 +85,5 @@ internal sealed class BasicAuthRule : RuleKind<BasicAuthRule.Config>
         }
     }
 
-    public override Rule Compile(Config config) => new BasicAuthCheck(config);
+    public override Rule Compile(Config config, RuleServices services) => new BasicAuthCheck(config);
 }

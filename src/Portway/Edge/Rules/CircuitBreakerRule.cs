@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
@@ -68,9 +67,9 @@ internal sealed partial class CircuitBreakerRule : RuleKind<CircuitBreakerRule.C
             rule.Has("errors") ? errors.ToImmutable() : [.. ErrorNames]);
     }
 
-    public override Rule Compile(Config config) => new Breaker(config);
+    public override Rule Compile(Config config, RuleServices services) => new Breaker(config, services);
 
-    private sealed partial class Breaker(Config config) : Rule(config)
+    private sealed partial class Breaker(Config config, RuleServices services) : Rule(config)
     {
         private static readonly Func<object, Task> s_onStarting = OnStarting;
         private static readonly Func<object, Task> s_onCompleted = OnCompleted;
@@ -83,7 +82,7 @@ internal sealed partial class CircuitBreakerRule : RuleKind<CircuitBreakerRule.C
 
         public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
         {
-            var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+            var time = services.Time;
             var admission = State.Enter(time, out var retryAfter, out var transition);
             var cluster = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.ClusterId ?? routeId;
             if (transition.To is not null) Changed(logger, cluster, transition);

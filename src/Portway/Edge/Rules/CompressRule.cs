@@ -51,7 +51,7 @@ internal sealed class CompressRule : RuleKind<CompressRule.Config>
         return new Config(rule.Has("types") ? types.ToImmutable() : [.. DefaultTypes], rule.Enum("level", Levels) ?? "fastest", rule.Size("min_size") ?? DefaultMinSize);
     }
 
-    public override Rule Compile(Config config) => new Compress(config);
+    public override Rule Compile(Config config, RuleServices services) => new Compress(config);
 
     private sealed class Compress : Rule
     {

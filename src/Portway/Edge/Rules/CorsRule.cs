@@ -65,7 +65,7 @@ internal sealed class CorsRule : RuleKind<CorsRule.Config>
         return result.ToImmutable();
     }
 
-    public override Rule Compile(Config config) => new Apply(config);
+    public override Rule Compile(Config config, RuleServices services) => new Apply(config);
 
     private sealed class Apply : Rule
     {

@@ -45,5 +45,5 @@ internal sealed class ForwardAuthRule : RuleKind<ForwardAuthRule.Config>
         return result.ToImmutable();
     }
 
-    public override Rule Compile(Config config) => new ForwardAuthCheck(config);
+    public override Rule Compile(Config config, RuleServices services) => new ForwardAuthCheck(config);
 }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
@@ -33,7 +32,7 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
         return new Config(Regions(rule, "allow"), Regions(rule, "deny"));
     }
 
-    public override Rule Compile(Config config) => new Check(config);
+    public override Rule Compile(Config config, RuleServices services) => new Check(config, services);
 
     private static ImmutableArray<string> Regions(YamlSection s, string key)
     {
@@ -56,11 +55,11 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
         return result.ToImmutable();
     }
 
-    private sealed partial class Check(Config config) : Rule(config)
+    private sealed partial class Check(Config config, RuleServices services) : Rule(config)
     {
         public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
         {
-            var regions = context.RequestServices.GetRequiredService<GeoResolver>().RegionsOf(context);
+            var regions = services.Get<GeoResolver>().RegionsOf(context);
             if (IsAllowed(regions)) return null;
             var client = ClientAddress.Of(context);
             LogDenied(logger, client?.ToString(), routeId);

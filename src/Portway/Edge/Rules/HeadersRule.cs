@@ -85,7 +85,7 @@ internal sealed class HeadersRule : RuleKind<HeadersRule.Config>
         return true;
     }
 
-    public override Rule Compile(Config config) => new Apply(config);
+    public override Rule Compile(Config config, RuleServices services) => new Apply(config);
 
     private sealed class Apply(Config config) : Rule(config)
     {

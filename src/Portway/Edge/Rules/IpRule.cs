@@ -32,7 +32,7 @@ internal sealed partial class IpRule : RuleKind<IpRule.Config>
         return new Config(Networks(rule, "allow"), Networks(rule, "deny"));
     }
 
-    public override Rule Compile(Config config) => new Check(config);
+    public override Rule Compile(Config config, RuleServices services) => new Check(config);
 
     private static ImmutableArray<IPNetwork> Networks(YamlSection s, string key)
     {

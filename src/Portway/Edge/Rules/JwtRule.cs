@@ -200,5 +200,5 @@ internal sealed class JwtRule : RuleKind<JwtRule.Config>
     private static bool IsToken(string name) =>
         name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 
-    public override Rule Compile(Config config) => new JwtCheck(config);
+    public override Rule Compile(Config config, RuleServices services) => new JwtCheck(config);
 }

@@ -77,5 +77,5 @@ internal sealed class RateLimitRule : RuleKind<RateLimitRule.Config>
             rl.Bool("headers") ?? false);
     }
 
-    public override Rule Compile(Config config) => new RateLimiterCheck(config);
+    public override Rule Compile(Config config, RuleServices services) => new RateLimiterCheck(config);
 }

@@ -31,17 +31,22 @@ internal sealed class RateLimiterCheck : Rule
         _config = config;
         _key = new RateLimitKey(config.Key, config.MissingKey);
         // QueueLimit 0 everywhere: an edge answers 429 at once rather than holding connections open.
-        // AutoReplenishment is the partitioned limiter's: it replenishes every partition from one timer.
+        // AutoReplenishment off: the partitioned limiter replenishes every partition from one timer
+        // (what RateLimitPartition.GetTokenBucketLimiter and its siblings set up, and why they copy the options).
+        Func<string, RateLimiter> create;
         switch (config.Algorithm)
         {
             case "fixed_window":
-                _fixedWindow = new() { PermitLimit = config.Requests, Window = config.Per, QueueLimit = 0, AutoReplenishment = true };
+                _fixedWindow = new() { PermitLimit = config.Requests, Window = config.Per, QueueLimit = 0, AutoReplenishment = false };
+                create = _ => new FixedWindowRateLimiter(_fixedWindow);
                 break;
             case "sliding_window":
-                _slidingWindow = new() { PermitLimit = config.Requests, Window = config.Per, SegmentsPerWindow = config.Segments, QueueLimit = 0, AutoReplenishment = true };
+                _slidingWindow = new() { PermitLimit = config.Requests, Window = config.Per, SegmentsPerWindow = config.Segments, QueueLimit = 0, AutoReplenishment = false };
+                create = _ => new SlidingWindowRateLimiter(_slidingWindow);
                 break;
             case "concurrency":
                 _concurrency = new() { PermitLimit = config.Requests, QueueLimit = 0 };
+                create = _ => new ConcurrencyLimiter(_concurrency);
                 break;
             default:
                 _tokenBucket = new()
@@ -50,32 +55,14 @@ internal sealed class RateLimiterCheck : Rule
                     TokensPerPeriod = config.Requests,
                     ReplenishmentPeriod = config.Per,
                     QueueLimit = 0,
-                    AutoReplenishment = true,
+                    AutoReplenishment = false,
                 };
+                create = _ => new TokenBucketRateLimiter(_tokenBucket);
                 break;
         }
-        // Built once: the partitioner runs per request, and its options factory is one delegate, not a closure each time.
-        Func<string, RateLimitPartition<string>> partition;
-        if (_fixedWindow is not null)
-        {
-            Func<string, FixedWindowRateLimiterOptions> options = _ => _fixedWindow;
-            partition = key => RateLimitPartition.GetFixedWindowLimiter(key, options);
-        }
-        else if (_slidingWindow is not null)
-        {
-            Func<string, SlidingWindowRateLimiterOptions> options = _ => _slidingWindow;
-            partition = key => RateLimitPartition.GetSlidingWindowLimiter(key, options);
-        }
-        else if (_concurrency is not null)
-        {
-            Func<string, ConcurrencyLimiterOptions> options = _ => _concurrency;
-            partition = key => RateLimitPartition.GetConcurrencyLimiter(key, options);
-        }
-        else
-        {
-            Func<string, TokenBucketRateLimiterOptions> options = _ => _tokenBucket!;
-            partition = key => RateLimitPartition.GetTokenBucketLimiter(key, options);
-        }
+        // The partitioner runs per request: a partition (a struct) over one factory built here,
+        // where the GetXLimiter helpers would wrap the options factory in a new closure each call.
+        Func<string, RateLimitPartition<string>> partition = key => new RateLimitPartition<string>(key, create);
         _limiter = PartitionedRateLimiter.Create<string, string>(partition);
         // The draft's w is whole seconds; a sub-second period is rounded up rather than shown as 0.
         _periodSeconds = (int)Math.Ceiling(config.Per.TotalSeconds);

@@ -39,7 +39,7 @@ internal sealed class RedirectRule : RuleKind<RedirectRule.Config>
         return new Config(to, status, match?.ToString());
     }
 
-    public override Rule Compile(Config config) => new Answer(config);
+    public override Rule Compile(Config config, RuleServices services) => new Answer(config);
 
     private sealed class Answer : Rule
     {

@@ -24,7 +24,7 @@ internal sealed class RespondRule : RuleKind<RespondRule.Config>
     public override Config? Read(YamlSection rule) =>
         new(rule.Int("status", 200, 599) ?? 200, rule.String("body") ?? "", rule.String("content_type") ?? "text/plain; charset=utf-8");
 
-    public override Rule Compile(Config config) => new Answer(config);
+    public override Rule Compile(Config config, RuleServices services) => new Answer(config);
 
     private sealed class Answer(Config config) : Rule(config)
     {

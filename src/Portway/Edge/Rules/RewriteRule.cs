@@ -38,7 +38,7 @@ internal sealed class RewriteRule : RuleKind<RewriteRule.Config>
         return ok ? new Config(match?.ToString(), path, query) : null;
     }
 
-    public override Rule Compile(Config config) => new Apply(config);
+    public override Rule Compile(Config config, RuleServices services) => new Apply(config);
 
     private sealed class Apply : Rule
     {

@@ -17,15 +17,16 @@ internal abstract class RuleKind<TConfig> : IRuleKind where TConfig : RuleConfig
     /// <summary>Reads the kind's mapping; null when it has errors (already reported).</summary>
     public abstract TConfig? Read(YamlSection rule);
 
-    public abstract Rule Compile(TConfig config);
+    /// <summary>The immutable rule; <paramref name="services"/> holds what it may need on the request path (resolved once, not per request).</summary>
+    public abstract Rule Compile(TConfig config, RuleServices services);
 
     RuleConfig? IRuleReader.Read(YamlSection rule) => Read(rule);
 
-    Rule IRuleKind.Compile(RuleConfig config) => Compile((TConfig)config);
+    Rule IRuleKind.Compile(RuleConfig config, RuleServices services) => Compile((TConfig)config, services);
 }
 
 /// <summary>A rule kind without its config type, as the registry holds it.</summary>
 internal interface IRuleKind : IRuleReader
 {
-    Rule Compile(RuleConfig config);
+    Rule Compile(RuleConfig config, RuleServices services);
 }

@@ -33,11 +33,16 @@ internal sealed class RuleKinds : IRuleCompiler
         new CircuitBreakerRule(),
     ];
 
-    public static readonly RuleKinds Compiler = new();
+    /// <summary>For settings built outside an edge (tests of the config model); an edge has its own (<see cref="RuleKinds(RuleServices)"/>).</summary>
+    public static readonly RuleKinds Detached = new(RuleServices.Detached);
 
-    private readonly FrozenDictionary<string, IRuleKind> _byName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+    private readonly RuleServices _services;
 
-    public Rule Compile(RuleConfig config) => _byName[config.Kind].Compile(config);
+    public RuleKinds(RuleServices services) => _services = services;
+
+    private static readonly FrozenDictionary<string, IRuleKind> s_byName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+
+    public Rule Compile(RuleConfig config) => s_byName[config.Kind].Compile(config, _services);
 
     /// <summary>
     /// Configuration sits below the edge's folders and cannot name the kinds; this hands them to

@@ -48,7 +48,7 @@ internal sealed class SecurityHeadersRule : RuleKind<SecurityHeadersRule.Config>
         return value;
     }
 
-    public override Rule Compile(Config config) => new Apply(config);
+    public override Rule Compile(Config config, RuleServices services) => new Apply(config);
 
     private sealed class Apply(Config config) : Rule(config)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
@@ -29,9 +28,11 @@ internal sealed partial class WebhookVerifier : Rule
     private readonly IWebhookScheme _scheme;
     private readonly byte[] _key;
     private readonly ReplayWindow _replays;
+    private readonly RuleServices _services;
 
-    public WebhookVerifier(WebhookVerifyRule.Config config, IWebhookScheme scheme) : base(config)
+    public WebhookVerifier(WebhookVerifyRule.Config config, IWebhookScheme scheme, RuleServices services) : base(config)
     {
+        _services = services;
         _config = config;
         _scheme = scheme;
         _key = config.Key.Span.ToArray();
@@ -97,7 +98,7 @@ internal sealed partial class WebhookVerifier : Rule
     {
         var check = _scheme.Verify(delivery, _key);
         if (!check.IsValid) return check.Failure;
-        var now = (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
+        var now = _services.Time.GetUtcNow();
         if (check.UnixSeconds is { } signedAt)
         {
             var age = now.ToUnixTimeSeconds() - signedAt;

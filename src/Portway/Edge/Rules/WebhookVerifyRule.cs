@@ -101,5 +101,5 @@ internal sealed class WebhookVerifyRule : RuleKind<WebhookVerifyRule.Config>
         return (source, secret);
     }
 
-    public override Rule Compile(Config config) => new WebhookVerifier(config, WebhookSchemes.ByName[config.Provider]);
+    public override Rule Compile(Config config, RuleServices services) => new WebhookVerifier(config, WebhookSchemes.ByName[config.Provider], services);
 }

@@ -10,9 +10,12 @@ namespace Portway.Edge.Settings;
 /// while reading the new settings of its route or cluster; a route or cluster that left the
 /// config gets the defaults for those few requests.
 /// </summary>
-internal sealed class PortwayProxyConfigProvider(ProxySnapshot initial) : IProxyConfigProvider
+internal sealed class PortwayProxyConfigProvider(ProxySnapshot initial, IRuleCompiler rules) : IProxyConfigProvider
 {
     private volatile ProxySnapshot _current = initial;
+
+    /// <summary>The edge's rule compiler (with its services): every later snapshot and the agents' policies are compiled with it.</summary>
+    public IRuleCompiler Rules { get; } = rules;
 
     public IProxyConfig GetConfig() => _current;
 

@@ -10,7 +10,7 @@ namespace Portway.Edge.Tunnels;
 /// its rules compiled once. A name keeps its policy while it is held; pooled agents on one name
 /// send the same file (<see cref="TunnelRegistry"/> refuses one that differs).
 /// </summary>
-internal sealed class TunnelPolicies
+internal sealed class TunnelPolicies(PortwayProxyConfigProvider proxy)
 {
     private readonly ConcurrentDictionary<string, Entry> _byName = new(StringComparer.Ordinal);
 
@@ -31,7 +31,7 @@ internal sealed class TunnelPolicies
         if (_byName.TryGetValue(name, out var current) && current.Text == text) return;
         var configs = PolicyDocument.Parse(text, "policy");
         var rules = new Rule[configs.Length];
-        for (var i = 0; i < rules.Length; i++) rules[i] = RuleKinds.Compiler.Compile(configs[i]);
+        for (var i = 0; i < rules.Length; i++) rules[i] = proxy.Rules.Compile(configs[i]);
         var replaced = _byName.TryGetValue(name, out var old) ? old : null;
         _byName[name] = new Entry(text, new RuleChain(rules));
         replaced?.Dispose();

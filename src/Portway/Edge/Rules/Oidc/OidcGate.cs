@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Portway.Diagnostics;
@@ -22,10 +21,12 @@ internal sealed partial class OidcGate : Rule
     private readonly OidcProvider _provider;
     private readonly OidcRenewal _renewal;
     private readonly string _scope;
+    private readonly RuleServices _services;
     private volatile OidcCookies? _cookies;
 
-    public OidcGate(OidcRule.Config config) : base(config)
+    public OidcGate(OidcRule.Config config, RuleServices services) : base(config)
     {
+        _services = services;
         _config = config;
         _provider = new OidcProvider(config);
         _renewal = new OidcRenewal(config, _provider);
@@ -41,7 +42,7 @@ internal sealed partial class OidcGate : Rule
     {
         var request = context.Request;
         var cookies = Cookies(context);
-        var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+        var time = _services.Time;
         var path = request.Path.Value;
         if (path == _config.CallbackPath)
         {
@@ -204,7 +205,7 @@ internal sealed partial class OidcGate : Rule
     /// </summary>
     private OidcCookies Cookies(HttpContext context)
     {
-        var storage = context.RequestServices.GetRequiredService<EdgeState>().Current.Tls.Acme.Storage;
+        var storage = _services.Get<EdgeState>().Current.Tls.Acme.Storage;
         var cookies = _cookies;
         if (cookies is not null && cookies.AcmeStorage == storage) return cookies;
         return _cookies = new OidcCookies(_config, OidcKeyRing.For(OidcKeyRing.FolderFor(storage)), storage);

@@ -107,7 +107,7 @@ internal sealed class OidcRule : RuleKind<OidcRule.Config>
         return config;
     }
 
-    public override Rule Compile(Config config) => new OidcGate(config);
+    public override Rule Compile(Config config, RuleServices services) => new OidcGate(config, services);
 
     /// <summary>
     /// https only, except on loopback (a provider on the same machine, tests): over plain http on a
