@@ -132,6 +132,30 @@ public sealed class BasicAuthRuleTests
     }
 
     [Fact]
+    public async Task CachedRoute_CredentialsNotForwarded_ResponseStoredAndServedOnlyToSignedInClients()
+    {
+        var sawAuthorization = 0;
+        await using var origin = await TestOrigin.StartAsync("a", ctx =>
+        {
+            if (ctx.Request.Headers.ContainsKey("Authorization")) Interlocked.Increment(ref sawAuthorization);
+            ctx.Response.Headers.CacheControl = "max-age=60";
+            return ctx.Response.WriteAsync("page");
+        });
+        var yaml = Guarded(origin.Url, Users(("alice", BCrypt.Net.BCrypt.HashPassword("pw", 4)))).Replace("    access:", "    cache: true\n    access:");
+        await using var edge = await TestEdge.StartAsync(yaml);
+
+        Assert.Equal(HttpStatusCode.OK, await AsAsync(edge, "alice", "pw"));
+        // The server never saw the credentials, so its answer is not one user's (RFC 9111 §3.5 is
+        // about requests the server answers): stored, and the second request is a hit.
+        Assert.Equal(HttpStatusCode.OK, await AsAsync(edge, "alice", "pw"));
+        Assert.Equal(1, origin.Requests);
+        Assert.Equal(0, Volatile.Read(ref sawAuthorization));
+        // The rule runs before the cache: a stored page is no way around the password.
+        Assert.Equal(HttpStatusCode.Unauthorized, await AsAsync(edge, "alice", "wrong"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await edge.Client.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
     public async Task Reload_PasswordChanged_OldPasswordRefusedThoughItWasRemembered()
     {
         await using var origin = await TestOrigin.StartAsync("a");
