@@ -165,6 +165,40 @@ bench_warm() {
   wrk "${BENCH_WRK_ARGS[@]}" -t"${3:-2}" -c"${4:-64}" -d"$2s" "$1" > /dev/null 2>&1 || true
 }
 
+# bench_jit_ticks PID: CPU ticks of the process's tiered-compilation thread (".NET Tiered Com"),
+# which recompiles hot methods with PGO in the background for a while after start-up.
+bench_jit_ticks() {
+  local total=0 task stat
+  for task in /proc/"$1"/task/*; do
+    [[ $(cat "$task/comm" 2>/dev/null) == ".NET Tiered Com"* ]] || continue
+    stat=$(cat "$task/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    set -- $stat
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# bench_warm_dotnet PID URL SECONDS [THREADS CONNS]: bench_warm for SECONDS, then on in 5 s steps
+# until the tiered compiler is quiet (≤ 20 ms of its CPU in a step; at most 60 s more). A .NET
+# process still recompiling while measured spends CPU on the JIT and runs slower code; two
+# otherwise identical Portways then differ by 10 % or more.
+bench_warm_dotnet() {
+  local pid=$1 url=$2 seconds=$3 threads=${4:-2} conns=${5:-64} extra=0 before after
+  bench_warm "$url" "$seconds" "$threads" "$conns"
+  while ((extra < 60)); do
+    before=$(bench_jit_ticks "$pid")
+    wrk "${BENCH_WRK_ARGS[@]}" -t"$threads" -c"$conns" -d5s "$url" > /dev/null 2>&1 || true
+    after=$(bench_jit_ticks "$pid")
+    extra=$((extra + 5))
+    if (((after - before) * 1000 / BENCH_CLK_TCK <= 20)); then
+      bench_log "tiered JIT quiet after $((seconds + extra)) s"
+      return
+    fi
+  done
+  bench_log "tiered JIT still busy after $((seconds + extra)) s (measuring anyway)"
+}
+
 # bench_measure LABEL=VALUE... -- PID URL SECONDS THREADS CONNS: one wrk run against URL while
 # recording PID's process tree CPU and peak RSS; appends a row to runs.tsv and prints it.
 bench_measure() {

@@ -129,7 +129,7 @@ done
 # only need their connection pools filled.
 for name in "${names[@]}"; do
   if [[ -n ${dotnet[$name]:-} ]]; then
-    bench_warm "http://127.0.0.1:${port[$name]}/small" "$warm" 2 "$small_conns"
+    bench_warm_dotnet "${BENCH_PID[$name]}" "http://127.0.0.1:${port[$name]}/small" "$warm" 2 "$small_conns"
     bench_warm "http://127.0.0.1:${port[$name]}/files/1m.bin" 3 2 "$large_conns"
   else
     bench_warm "http://127.0.0.1:${port[$name]}/small" 2 2 "$small_conns"
