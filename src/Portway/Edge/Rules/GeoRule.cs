@@ -57,9 +57,12 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
 
     private sealed partial class Check(Config config, RuleServices services) : Rule(config)
     {
+        /// <summary>Resolved at the first request (rules are compiled before the host's services exist).</summary>
+        private GeoResolver? _geo;
+
         public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
         {
-            var regions = services.Get<GeoResolver>().RegionsOf(context);
+            var regions = (_geo ??= services.Get<GeoResolver>()).RegionsOf(context);
             if (IsAllowed(regions)) return null;
             var client = ClientAddress.Of(context);
             LogDenied(logger, client?.ToString(), routeId);

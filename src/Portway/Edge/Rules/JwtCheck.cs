@@ -92,21 +92,21 @@ internal sealed partial class JwtCheck : Rule
         // Removed first, whatever happens next: only the edge may set these.
         foreach (var pass in _config.ClaimsToHeaders) request.Headers.Remove(pass.Header);
 
-        var token = _config.From.Find(request);
+        var token = _config.From.Find(request, out var header);
         if (token.IsEmpty) return new(NoTokenAsync(context));
         if (_keySet is null)
         {
-            return Known(context, token, _parameters) ? new(false) : CheckAsync(context, routeId, logger, token.ToString(), null);
+            return Known(context, header, token, _parameters) ? new(false) : CheckAsync(context, routeId, logger, token.ToString(), null);
         }
         var keyed = KeyedAsync(routeId, logger);
-        if (keyed.IsCompletedSuccessfully && keyed.Result is { } now && Known(context, token, now)) return new(false);
+        if (keyed.IsCompletedSuccessfully && keyed.Result is { } now && Known(context, header, token, now)) return new(false);
         return CheckAsync(context, routeId, logger, token.ToString(), keyed);
     }
 
     /// <summary>Passes a token accepted before with these very keys (and not yet expired); false when it has to be checked.</summary>
-    private bool Known(HttpContext context, ReadOnlySpan<char> token, object keys)
+    private bool Known(HttpContext context, string header, ReadOnlySpan<char> token, object keys)
     {
-        if (_accepted.Find(token, keys, DateTime.UtcNow) is not { } known) return false;
+        if (_accepted.Find(header, token, keys, DateTime.UtcNow) is not { } known) return false;
         Pass(context, known.Identity, known.Headers);
         return true;
     }
@@ -137,7 +137,7 @@ internal sealed partial class JwtCheck : Rule
             parameters = keyed.Parameters;
             keysUsed = keyed;
             // Fetched meanwhile, or refetched since: the token may be known to these keys.
-            if (Known(context, token, keysUsed)) return false;
+            if (Known(context, token, token, keysUsed)) return false;
         }
 
         var result = await _handler.ValidateTokenAsync(token, parameters);

@@ -44,17 +44,19 @@ internal sealed record TokenSource(TokenPlace Place, string Name)
     /// <summary>
     /// The token, or empty when the request has none there. A span of the header's own string:
     /// a remembered token is then found without copying it out (a JWT is ~1 KB of UTF-16).
+    /// <paramref name="source"/> is that string, the header's (or query's, cookie's) whole value.
     /// </summary>
-    public ReadOnlySpan<char> Find(HttpRequest request)
+    public ReadOnlySpan<char> Find(HttpRequest request, out string source)
     {
-        string? value = Place switch
+        var value = Place switch
         {
             TokenPlace.Authorization => request.Headers.Authorization.ToString(),
             TokenPlace.Header => request.Headers[Name].ToString(),
             TokenPlace.Query => request.Query[Name].ToString(),
             _ => request.Cookies[Name],
         };
-        var token = value.AsSpan().Trim();
+        source = value ?? "";
+        var token = source.AsSpan().Trim();
         // A named header may carry the token bare or with the scheme, as Authorization does.
         if (Place is TokenPlace.Authorization or TokenPlace.Header)
         {

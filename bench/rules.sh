@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Rule cost in one process (issue 12: "a route with five rules costs at most 5 % CPU per request
+# against the same route without rules, same run"). One Portway serves three routes to the same
+# origin (bench/proxy/portway-rule-cost.yaml): plain, again (the same route once more: the noise
+# floor) and rules (ip, rate_limit, jwt, headers, geo). Rounds alternate between them, the order
+# rotated each round, every request carrying the same RS256 token; the process's CPU during each
+# wrk run over its requests is the figure. One process means one JIT and one heap for all three,
+# so the spread between separately started Portways (±6–12 % here) does not enter the ratio.
+#
+#   bench/rules.sh                 # 10 rounds of 10 s (~7 minutes)
+#   bench/rules.sh --rounds 5 --duration 5 --no-build
+#   bench/rules.sh --paced 8       # each connection waits 8 ms between requests (bench/proxy/paced.lua)
+#
+# Saturated (the default), a slower route also loses batching (fewer requests per wake-up, more
+# syscalls each), so its CPU per request grows by more than its own work; --paced offers every
+# route the same load below saturation, so the CPU per request compares the work itself.
+#
+# Prints the medians, and per round the ratios rules/plain and again/plain, with their median:
+# pairing within a round takes out the drift of a busy machine between rounds.
+. "$(dirname "$0")/lib.sh"
+
+rounds=10 duration=10 warm=15 conns=64 build=1 paced=()
+while (($#)); do
+  case $1 in
+    --rounds) rounds=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --warm) warm=$2; shift ;;
+    --conns) conns=$2; shift ;;
+    --no-build) build=0 ;;
+    --paced) export WRK_DELAY_MS=$2; paced=(-s "$(dirname "$0")/proxy/paced.lua"); shift ;;
+    -h|--help) sed -n '2,/^# pairing/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bench_init rules
+build_dir="$REPO_DIR/bench/results/build"
+if ((build)); then
+  bench_log "building Portway (Release)"
+  dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
+    || { cat "$BENCH_OUT/build.log"; exit 1; }
+fi
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "commit: $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src bench || echo ' (with uncommitted changes)')"
+  echo "cpus: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "rounds: $rounds x ${duration}s; wrk -t2 -c$conns${WRK_DELAY_MS:+, paced: $WRK_DELAY_MS ms between requests per connection}"
+} > "$BENCH_OUT/meta.txt"
+
+mkdir -p "$BENCH_OUT/www" "$BENCH_OUT/tmp-origin"
+head -c 1048576 /dev/urandom > "$BENCH_OUT/www/1m.bin"
+origin_port=$(bench_free_port) port=$(bench_free_port)
+bench_render "$BENCH_DIR/proxy/origin.nginx.conf" "$BENCH_OUT/origin.conf" OUT="$BENCH_OUT" ORIGIN_PORT="$origin_port"
+bench_start origin nginx -c "$BENCH_OUT/origin.conf" -g 'daemon off;'
+bench_wait_http "http://127.0.0.1:$origin_port/small" 30 origin
+bench_render "$BENCH_DIR/proxy/portway-rule-cost.yaml" "$BENCH_OUT/portway.yaml" PORT="$port" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$origin_port" BENCH_DIR="$BENCH_DIR"
+bench_start portway "$build_dir/portway/portway" serve --config "$BENCH_OUT/portway.yaml"
+bench_wait_http "http://127.0.0.1:$port/small" 60 portway
+
+token="Authorization: Bearer $(cat "$BENCH_DIR/proxy/rules.jwt")"
+url="http://127.0.0.1:$port/small"
+expected=$(curl -sf "http://127.0.0.1:$origin_port/small")
+for route in plain again rules; do
+  got=$(curl -sf -H "$token" -H "Host: $route.bench" "$url") || true
+  [[ $got == "$expected" ]] || { bench_log "route $route answers wrongly: '$got' (want '$expected')"; exit 1; }
+done
+# Without the token the rules route refuses: the rules really run.
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: rules.bench" "$url")
+[[ $status == 401 ]] || { bench_log "the rules route answered $status without a token (want 401)"; exit 1; }
+
+for route in plain again rules; do
+  BENCH_WRK_ARGS=(-H "$token" -H "Host: $route.bench")
+  bench_warm_dotnet "${BENCH_PID[portway]}" "$url" "$warm" 2 "$conns"
+done
+
+names=(plain again rules)
+for ((round = 1; round <= rounds; round++)); do
+  bench_log "round $round of $rounds"
+  for ((i = 0; i < 3; i++)); do
+    route=${names[$(((i + round - 1) % 3))]}
+    BENCH_WRK_ARGS=("${paced[@]}" -H "$token" -H "Host: $route.bench")
+    bench_measure round="$round" proxy="$route" workload=small -- "${BENCH_PID[portway]}" "$url" "$duration" 2 "$conns"
+  done
+done
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/meta.txt"
+cat "$BENCH_OUT/meta.txt"
+echo
+bench_summary plain
+python3 - "$BENCH_OUT/runs.tsv" <<'PY' | tee -a "$BENCH_OUT/summary.md"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+us = {(r["round"], r["proxy"]): float(r["cpu_us_per_req"]) for r in rows}
+rounds = sorted({r["round"] for r in rows}, key=int)
+print("\n| round | plain µs/req | again/plain | rules/plain |\n|--:|--:|--:|--:|")
+ra, rr = [], []
+for n in rounds:
+    p, a, r = us[(n, "plain")], us[(n, "again")], us[(n, "rules")]
+    ra.append(a / p); rr.append(r / p)
+    print(f"| {n} | {p:.1f} | {a / p:.3f} | {r / p:.3f} |")
+print(f"\nmedian of the paired ratios: again/plain {statistics.median(ra):.3f}, rules/plain {statistics.median(rr):.3f}")
+PY
