@@ -55,11 +55,22 @@ public sealed class JwtRuleTests
         Assert.Equal("admin,ops", seen.Header("X-Roles"));
         Assert.Null(seen.Header("Authorization")); // forward_token defaults to false
 
+        // The same token again passes from the accepted-token cache: the same headers, forged ones still replaced or removed.
+        var again = await Probe.SeenAsync(await SendAsync(edge, token, change: r =>
+        {
+            r.Headers.Add("X-User", "root");
+            r.Headers.Add("X-Email", "root@example.com");
+        }));
+        Assert.Equal("alice", again.Header("X-User"));
+        Assert.Null(again.Header("X-Email"));
+        Assert.Equal("admin,ops", again.Header("X-Roles"));
+        Assert.Null(again.Header("Authorization"));
+
         // Without a token: 401 and a bare Bearer challenge (RFC 6750 §3.1), nothing forwarded.
         using var anonymous = await SendAsync(edge, null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.ToString());
-        Assert.Equal(1, origin.Requests);
+        Assert.Equal(2, origin.Requests);
     }
 
     [Fact]

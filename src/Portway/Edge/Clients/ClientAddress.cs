@@ -19,11 +19,18 @@ namespace Portway.Edge.Clients;
 internal static class ClientAddress
 {
     /// <summary>The client's address; <see cref="Resolve"/> ran first on the request path, else the socket peer.</summary>
-    public static IPAddress? Of(HttpContext context) =>
-        context.Features.Get<ClientAddressFeature>()?.Address ?? context.Connection.RemoteIpAddress;
+    public static IPAddress? Of(HttpContext context) => Feature(context)?.Address ?? context.Connection.RemoteIpAddress;
 
     /// <summary>True when the client's address came from a trusted proxy's header rather than the socket.</summary>
-    public static bool IsForwarded(HttpContext context) => context.Features.Get<ClientAddressFeature>()?.Forwarded == true;
+    public static bool IsForwarded(HttpContext context) => Feature(context)?.Forwarded == true;
+
+    /// <summary>
+    /// By the collection's indexer, not <c>Get&lt;T&gt;</c>: that is a generic virtual call, and on
+    /// Kestrel's collection a miss (the usual case: nothing set) asks the connection's features too,
+    /// a second one; several rules ask per request.
+    /// </summary>
+    private static ClientAddressFeature? Feature(HttpContext context) =>
+        (ClientAddressFeature?)context.Features[typeof(ClientAddressFeature)];
 
     /// <summary>
     /// Works the address out once per request, at the start of the request path. Allocates nothing

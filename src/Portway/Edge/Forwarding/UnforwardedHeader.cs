@@ -21,19 +21,19 @@ internal sealed class UnforwardedHeader(string name, UnforwardedHeader? next = n
     /// <summary>Marks the header for this request; <paramref name="header"/> is the rule's own instance, so the usual case allocates nothing.</summary>
     public static void Mark(HttpContext context, UnforwardedHeader header)
     {
-        var marked = context.Features.Get<UnforwardedHeader>();
+        var marked = Marked(context);
         for (var h = marked; h is not null; h = h.Next)
         {
             if (string.Equals(h.Name, header.Name, StringComparison.OrdinalIgnoreCase)) return;
         }
-        context.Features.Set(marked is null ? header : new UnforwardedHeader(header.Name, marked));
+        context.Features[typeof(UnforwardedHeader)] = marked is null ? header : new UnforwardedHeader(header.Name, marked);
     }
 
     /// <summary>True when the request has the header and it goes on to the server.</summary>
     public static bool IsForwarded(HttpContext context, string name)
     {
         if (!context.Request.Headers.ContainsKey(name)) return false;
-        for (var h = context.Features.Get<UnforwardedHeader>(); h is not null; h = h.Next)
+        for (var h = Marked(context); h is not null; h = h.Next)
         {
             if (string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)) return false;
         }
@@ -43,9 +43,12 @@ internal sealed class UnforwardedHeader(string name, UnforwardedHeader? next = n
     /// <summary>The request transform: takes the marked headers out of what is sent to the server.</summary>
     public static void Drop(RequestTransformContext context)
     {
-        for (var h = context.HttpContext.Features.Get<UnforwardedHeader>(); h is not null; h = h.Next)
+        for (var h = Marked(context.HttpContext); h is not null; h = h.Next)
         {
             context.ProxyRequest.Headers.Remove(h.Name);
         }
     }
+
+    /// <summary>By the indexer, not a generic virtual <c>Get&lt;T&gt;</c>: asked on every proxied request (ClientAddress says why).</summary>
+    private static UnforwardedHeader? Marked(HttpContext context) => (UnforwardedHeader?)context.Features[typeof(UnforwardedHeader)];
 }

@@ -23,6 +23,9 @@ internal sealed class GeoTable
     private readonly FrozenDictionary<long, ulong> _asns;
     private readonly (IPNetwork Network, ulong Regions)[] _networks;
 
+    /// <summary>Up to this many networks and no database, a client's regions are looked up again rather than kept per request.</summary>
+    private const int FewNetworks = 16;
+
     private GeoTable(GeoConfig source, GeoDatabase[] databases, string[] names, FrozenDictionary<string, ulong> countries,
         FrozenDictionary<string, ulong> continents, FrozenDictionary<long, ulong> asns, (IPNetwork, ulong)[] networks)
     {
@@ -75,13 +78,19 @@ internal sealed class GeoTable
             continents.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), asns.ToFrozenDictionary(), [.. networks]);
     }
 
-    /// <summary>The regions of the request's client (<see cref="ClientAddress"/>), looked up at most once per request.</summary>
+    /// <summary>
+    /// The regions of the request's client (<see cref="ClientAddress"/>). Looked up at most once
+    /// per request when a database or a long network list is involved (route matching and rules
+    /// may each ask); a few networks are checked again instead, which costs less than keeping the
+    /// answer on the request.
+    /// </summary>
     public GeoRegionSet RegionsOf(HttpContext context)
     {
         if (IsEmpty) return new GeoRegionSet(this, 0);
-        if (context.Features.Get<GeoRegionsFeature>() is { } cached && ReferenceEquals(cached.Regions.Table, this)) return cached.Regions;
+        if (_databases.Length == 0 && _networks.Length <= FewNetworks) return new GeoRegionSet(this, Lookup(ClientAddress.Of(context)));
+        if (context.Features[typeof(GeoRegionsFeature)] is GeoRegionsFeature cached && ReferenceEquals(cached.Regions.Table, this)) return cached.Regions;
         var regions = new GeoRegionSet(this, Lookup(ClientAddress.Of(context)));
-        context.Features.Set(new GeoRegionsFeature(regions));
+        context.Features[typeof(GeoRegionsFeature)] = new GeoRegionsFeature(regions);
         return regions;
     }
 

@@ -89,9 +89,8 @@ internal sealed partial class JwtCheck : Rule
     public override ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
     {
         var request = context.Request;
-        // Removed first, whatever happens next: only the edge may set these.
-        foreach (var pass in _config.ClaimsToHeaders) request.Headers.Remove(pass.Header);
-
+        // The claim headers a client sent itself never reach the server: a refused request goes
+        // nowhere, and a passing one has each set from the token or removed (Pass).
         var token = _config.From.Find(request, out var header);
         if (token.IsEmpty) return new(NoTokenAsync(context));
         if (_keySet is null)
@@ -107,7 +106,7 @@ internal sealed partial class JwtCheck : Rule
     private bool Known(HttpContext context, string header, ReadOnlySpan<char> token, object keys)
     {
         if (_accepted.Find(header, token, keys, DateTime.UtcNow) is not { } known) return false;
-        Pass(context, known.Identity, known.Headers);
+        Pass(context, known.User, known.Values);
         return true;
     }
 
@@ -174,23 +173,33 @@ internal sealed partial class JwtCheck : Rule
             return true;
         }
 
-        var headers = new List<KeyValuePair<string, string>>(_config.ClaimsToHeaders.Length);
-        foreach (var pass in _config.ClaimsToHeaders)
+        var values = new string?[_config.ClaimsToHeaders.Length];
+        for (var i = 0; i < values.Length; i++)
         {
-            var values = identity.FindAll(pass.Claim).Select(c => c.Value).ToArray();
-            if (values.Length > 0) headers.Add(new(pass.Header, string.Join(",", values)));
+            var found = identity.FindAll(_config.ClaimsToHeaders[i].Claim).Select(c => c.Value).ToArray();
+            if (found.Length > 0) values[i] = string.Join(",", found);
         }
-        var accepted = new AcceptedTokens.Accepted(identity, [.. headers], result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
+        var accepted = new AcceptedTokens.Accepted(new ClaimsPrincipal(identity), values, result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
         _accepted.Add(token, accepted);
-        Pass(context, identity, accepted.Headers);
+        Pass(context, accepted.User, values);
         return false;
     }
 
-    /// <summary>The request goes on as the token's user, with the claim headers set and the token removed unless forwarded.</summary>
-    private void Pass(HttpContext context, ClaimsIdentity identity, KeyValuePair<string, string>[] headers)
+    /// <summary>
+    /// The request goes on as the token's user: each claim header set from the token, or removed
+    /// when the token lacks the claim (whatever the client sent under that name), and the token
+    /// removed unless forwarded. <paramref name="values"/> go with <c>claims_to_headers</c> by position.
+    /// </summary>
+    private void Pass(HttpContext context, ClaimsPrincipal user, string?[] values)
     {
-        context.User = new ClaimsPrincipal(identity);
-        foreach (var (name, value) in headers) context.Request.Headers[name] = value;
+        context.User = user;
+        var headers = context.Request.Headers;
+        var claims = _config.ClaimsToHeaders;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is { } value) headers[claims[i].Header] = value;
+            else headers.Remove(claims[i].Header);
+        }
         if (_config.ForwardToken) return;
         if (_unforwarded is not null) UnforwardedHeader.Mark(context, _unforwarded);
         else _config.From.Remove(context.Request);

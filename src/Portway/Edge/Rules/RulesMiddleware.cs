@@ -24,6 +24,7 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         if (chain.IsEmpty) return next(context);
 
         var rules = chain.Rules;
+        var steps = chain.Steps;
         // Registered before the rules run, so it also covers an answer a rule writes; it applies
         // only the rules reached (the first answer ends the list for both halves).
         var response = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
@@ -32,8 +33,9 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         {
             if (response is not null) response.Reached = i + 1;
             var rule = rules[i];
-            if (rule.Wraps) return RunAsync(context, routeId, chain, response, i);
-            if (rule.IsAsync)
+            var step = steps[i];
+            if (step == RuleStep.Wraps) return RunAsync(context, routeId, chain, response, i);
+            if (step == RuleStep.Async)
             {
                 // Most asynchronous rules finish at once (a remembered token, a cached key set):
                 // the walk stays synchronous until one really has to wait.
@@ -61,13 +63,14 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
         {
             if (response is not null) response.Reached = i + 1;
             var rule = chain.Rules[i];
-            if (rule.Wraps)
+            var step = chain.Steps[i];
+            if (step == RuleStep.Wraps)
             {
                 var rest = i + 1;
                 await rule.WrapAsync(context, c => RunAsync(c, routeId, chain, response, rest));
                 return;
             }
-            if (rule.IsAsync)
+            if (step == RuleStep.Async)
             {
                 if (await rule.OnRequestAsync(context, routeId, logger)) return;
             }
