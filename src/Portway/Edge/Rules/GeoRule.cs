@@ -60,6 +60,9 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
         /// <summary>Resolved at the first request (rules are compiled before the host's services exist).</summary>
         private GeoResolver? _geo;
 
+        /// <summary>The allow and deny names as bits of the table in force, worked out again when a reload replaces the table.</summary>
+        private Masks? _masks;
+
         public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
         {
             var regions = (_geo ??= services.Get<GeoResolver>()).RegionsOf(context);
@@ -74,16 +77,25 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
 
         private bool IsAllowed(Geo.GeoRegionSet regions)
         {
-            foreach (var name in config.Deny)
+            var masks = _masks;
+            if (masks is null || !ReferenceEquals(masks.Table, regions.Table)) _masks = masks = new Masks(regions.Table, config);
+            if ((regions.Mask & masks.Deny) != 0) return false;
+            return config.Allow.IsEmpty || (regions.Mask & masks.Allow) != 0;
+        }
+
+        /// <summary>Names the table lacks (a reload dropped the region) are no bit: they match no one, as before.</summary>
+        private sealed class Masks(Geo.GeoTable? table, Config config)
+        {
+            public Geo.GeoTable? Table { get; } = table;
+            public ulong Allow { get; } = Of(table, config.Allow);
+            public ulong Deny { get; } = Of(table, config.Deny);
+
+            private static ulong Of(Geo.GeoTable? table, EquatableArray<string> names)
             {
-                if (regions.Contains(name)) return false;
+                ulong mask = 0;
+                foreach (var name in names) mask |= table?.BitOf(name) ?? 0;
+                return mask;
             }
-            if (config.Allow.IsEmpty) return true;
-            foreach (var name in config.Allow)
-            {
-                if (regions.Contains(name)) return true;
-            }
-            return false;
         }
 
         [LoggerMessage(EventId = EventIds.GeoDenied, Level = LogLevel.Information, Message = "Denied {Client} on route {Route} by its geo rule")]

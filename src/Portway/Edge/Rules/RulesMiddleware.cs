@@ -13,8 +13,6 @@ namespace Portway.Edge.Rules;
 /// </summary>
 internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigProvider config, ILogger<RulesMiddleware> logger)
 {
-    private static readonly Func<object, Task> s_onStarting = OnStarting;
-
     public Task InvokeAsync(HttpContext context)
     {
         var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>();
@@ -25,10 +23,7 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
 
         var rules = chain.Rules;
         var steps = chain.Steps;
-        // Registered before the rules run, so it also covers an answer a rule writes; it applies
-        // only the rules reached (the first answer ends the list for both halves).
-        var response = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
-        if (response is not null) context.Response.OnStarting(s_onStarting, response);
+        var response = ResponseRules.Register(chain, context);
         for (var i = 0; i < rules.Length; i++)
         {
             if (response is not null) response.Reached = i + 1;
@@ -49,7 +44,7 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
     }
 
     /// <summary>The walk once a rule is waiting: that rule's outcome, then the rest from <paramref name="rest"/> on.</summary>
-    private async Task ResumeAsync(ValueTask<bool> waiting, HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int rest)
+    private async Task ResumeAsync(ValueTask<bool> waiting, HttpContext context, string routeId, RuleChain chain, ResponseRules? response, int rest)
     {
         if (await waiting) return;
         await RunAsync(context, routeId, chain, response, rest);
@@ -57,7 +52,7 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
 
     /// <summary>The rest of the walk from <paramref name="start"/> on, as an async method: after a rule had to wait, or for a
     /// wrapping rule, which runs the rest of the walk and the pipeline inside itself.</summary>
-    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponsePass? response, int start)
+    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponseRules? response, int start)
     {
         for (var i = start; i < chain.Rules.Length; i++)
         {
@@ -81,24 +76,5 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
             }
         }
         await next(context);
-    }
-
-    private static Task OnStarting(object state)
-    {
-        var pass = (ResponsePass)state;
-        var rules = pass.Chain.Rules;
-        for (var i = 0; i < pass.Reached; i++)
-        {
-            if (rules[i].ChangesResponse) rules[i].OnResponse(pass.Context);
-        }
-        return Task.CompletedTask;
-    }
-
-    /// <summary>What the response callback needs; allocated only for chains with a response rule.</summary>
-    private sealed class ResponsePass(RuleChain chain, HttpContext context)
-    {
-        public RuleChain Chain { get; } = chain;
-        public HttpContext Context { get; } = context;
-        public int Reached { get; set; }
     }
 }

@@ -10,17 +10,20 @@ internal sealed class RuleChain
 
     private readonly Rule[] _rules;
     private readonly RuleStep[] _steps;
+    private readonly int[] _responseRules;
 
     public RuleChain(Rule[] rules)
     {
         _rules = rules;
         _steps = new RuleStep[rules.Length];
+        var responses = new List<int>();
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
             _steps[i] = rule.Wraps ? RuleStep.Wraps : rule.IsAsync ? RuleStep.Async : RuleStep.Sync;
-            ChangesResponse |= rule.ChangesResponse;
+            if (rule.ChangesResponse) responses.Add(i);
         }
+        _responseRules = [.. responses];
     }
 
     public bool IsEmpty => _rules.Length == 0;
@@ -31,7 +34,10 @@ internal sealed class RuleChain
     public ReadOnlySpan<RuleStep> Steps => _steps;
 
     /// <summary>Any rule that changes the response: the only case a request registers a response callback.</summary>
-    public bool ChangesResponse { get; }
+    public bool ChangesResponse => _responseRules.Length > 0;
+
+    /// <summary>The positions of the rules that change the response, in order.</summary>
+    public ReadOnlySpan<int> ResponseRules => _responseRules;
 }
 
 internal enum RuleStep : byte

@@ -13,8 +13,6 @@ namespace Portway.Edge.Tunnels;
 /// </summary>
 internal sealed class AgentPolicyStep(RequestDelegate next, TunnelPolicies policies, ILogger<AgentPolicyStep> logger)
 {
-    private static readonly Func<object, Task> s_onStarting = OnStarting;
-
     public Task InvokeAsync(HttpContext context)
     {
         var route = context.GetReverseProxyFeature().Route.Config;
@@ -25,31 +23,12 @@ internal sealed class AgentPolicyStep(RequestDelegate next, TunnelPolicies polic
     // Policies are the rare case and already cost a dictionary lookup; one async frame for all of them.
     private async Task RunAsync(HttpContext context, string routeId, RuleChain chain)
     {
-        var pass = chain.ChangesResponse ? new ResponsePass(chain, context) : null;
-        if (pass is not null) context.Response.OnStarting(s_onStarting, pass);
+        var pass = ResponseRules.Register(chain, context);
         for (var i = 0; i < chain.Rules.Length; i++)
         {
             if (pass is not null) pass.Reached = i + 1;
             if (await chain.Rules[i].OnRequestAsync(context, routeId, logger)) return;
         }
         await next(context);
-    }
-
-    private static Task OnStarting(object state)
-    {
-        var pass = (ResponsePass)state;
-        var rules = pass.Chain.Rules;
-        for (var i = 0; i < pass.Reached; i++)
-        {
-            if (rules[i].ChangesResponse) rules[i].OnResponse(pass.Context);
-        }
-        return Task.CompletedTask;
-    }
-
-    private sealed class ResponsePass(RuleChain chain, HttpContext context)
-    {
-        public RuleChain Chain { get; } = chain;
-        public HttpContext Context { get; } = context;
-        public int Reached { get; set; }
     }
 }
