@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Routing.Template;
 
 namespace Portway.Configuration;
 
@@ -35,7 +33,6 @@ internal static class RoutesSection
                 Rules = [.. AccessSection.Read(r), .. RulesSection.Read(r)],
             };
             if (match is not null) route = ReadMatch(match, route);
-            if (match is not null && route.Path is not null) CheckOwnPaths(match, route);
             result.Add(route);
         }
         return result.ToImmutable();
@@ -106,36 +103,6 @@ internal static class RoutesSection
             Query = query.ToImmutable(),
             Geo = m.StringList("geo").Select(g => g.Value).ToImmutableArray(),
         };
-    }
-
-    /// <summary>
-    /// A rule's own paths (oidc's callback) must be ones the route matches: the provider's
-    /// redirect back to a path the route does not cover goes to another route or a 404, and the
-    /// login can never finish. Global and tunnel rules see every path, so only routes are checked.
-    /// </summary>
-    private static void CheckOwnPaths(YamlSection m, RouteConfig route)
-    {
-        TemplateMatcher matcher;
-        try
-        {
-            matcher = new TemplateMatcher(TemplateParser.Parse(route.Path!), new RouteValueDictionary());
-        }
-        catch (ArgumentException)
-        {
-            return; // a pattern the router rejects is reported by the route's own validation
-        }
-        var key = m.Has("path") ? "path" : "path_prefix";
-        var under = route.Path!.Split('{')[0].TrimEnd('/');
-        foreach (var rule in route.Rules)
-        {
-            foreach (var (name, path) in rule.OwnPaths)
-            {
-                if (matcher.TryMatch(path, new RouteValueDictionary())) continue;
-                var example = under + path;
-                var hint = under.Length > 0 && matcher.TryMatch(example, new RouteValueDictionary()) ? $" (e.g. {name}: {example})" : "";
-                m.Error(key, $"'{m.String(key)}' does not match {path}, the {name} of the route's {rule.Kind} rule, so those requests would never reach the rule; set {name} to a path under this one{hint} or widen the match");
-            }
-        }
     }
 
     private static ImmutableArray<TransformConfig> ReadTransforms(YamlSection r)

@@ -247,9 +247,9 @@ public sealed class WebhookVerifyTests
         Assert.Equal(1, local.Requests);
     }
 
-    /// <summary>The two variants the theory's signer does not send: Twilio's JSON body (signed through bodySHA256 in the URL) and Mailgun's form post.</summary>
+    /// <summary>The variants the theory's signer does not send: Twilio's JSON body (signed through bodySHA256 in the URL) and Mailgun's urlencoded and multipart form posts.</summary>
     [Fact]
-    public async Task TwilioJsonBodyAndMailgunForm_Verify_TamperedBodyRefused()
+    public async Task TwilioJsonBodyAndMailgunForms_Verify_TamperedBodyRefused()
     {
         var receiver = new Receiver();
         await using var origin = await TestOrigin.StartAsync("app", receiver.Handle);
@@ -290,6 +290,27 @@ public sealed class WebhookVerifyTests
         Assert.Equal("true", receiver.Verified);
         var forged = new FormUrlEncodedContent(new Dictionary<string, string> { ["timestamp"] = ts, ["token"] = "tok124", ["signature"] = signature });
         Assert.Equal(HttpStatusCode.Forbidden, (await edge.Client.PostAsync("/mailgun", forged)).StatusCode);
+
+        // An inbound route's post: multipart/form-data with an attachment (whose part must not count as a field).
+        MultipartFormDataContent Inbound(string token, string mac)
+        {
+            var content = new MultipartFormDataContent();
+            content.Add(new StringContent(ts), "timestamp");
+            content.Add(new StringContent(token), "token");
+            content.Add(new StringContent(mac), "signature");
+            content.Add(new StringContent("Hello"), "body-plain");
+            content.Add(new ByteArrayContent(new byte[20_000]), "attachment-1", "signature");
+            return content;
+        }
+        var inboundMac = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData("mailgun-key"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(ts + "tok200")));
+        using var inbound = await edge.Client.PostAsync("/mailgun/inbound", Inbound("tok200", inboundMac));
+        Assert.Equal(HttpStatusCode.OK, inbound.StatusCode);
+        Assert.Equal("true", receiver.Verified);
+        using var inboundForged = await edge.Client.PostAsync("/mailgun/inbound", Inbound("tok201", inboundMac));
+        Assert.Equal(HttpStatusCode.Forbidden, inboundForged.StatusCode);
+        Assert.Contains("signature mismatch", await inboundForged.Content.ReadAsStringAsync());
+        using var noFields = await edge.Client.PostAsync("/mailgun/inbound", new MultipartFormDataContent { { new StringContent("x"), "event" } });
+        Assert.Contains("missing body fields timestamp, token and signature", await noFields.Content.ReadAsStringAsync());
     }
 
     /// <summary>Discord's Ed25519 covers the timestamp and the body: either changed after signing is a mismatch; a signature that is not 64 bytes of hex is malformed.</summary>

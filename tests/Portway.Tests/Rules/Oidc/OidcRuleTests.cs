@@ -304,6 +304,33 @@ public sealed class OidcRuleTests
     public void OwnPaths_MatchedByTheRoute_Load(string match, string extra) =>
         Assert.Single(ConfigLoader.Parse(RouteYaml(match, extra), "t.yaml").Routes);
 
+    [Fact]
+    public void OwnPaths_OfTheClustersRules_AreCheckedAgainstEachRouteToTheCluster()
+    {
+        const string yaml = """
+            clusters:
+              - id: app
+                destinations: [http://127.0.0.1:1]
+                rules:
+                  - oidc:
+                      issuer: https://idp.example.com
+                      client_id: a
+                      client_secret: b
+                      allowed_domains: [x.com]
+            routes:
+              - id: all
+                cluster: app
+                match: { path: "/{**rest}" }
+              - id: api
+                cluster: app
+                match: { path_prefix: /api }
+            """;
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "t.yaml"));
+        Assert.StartsWith("t.yaml:16:27: routes[1].match.path_prefix: '/api' does not match /.portway/oidc/callback, the callback_path of cluster 'app''s oidc rule",
+            error.Errors.First().ToString());
+        Assert.Equal(2, error.Errors.Count); // the callback and the logout path; the route matching every path is fine
+    }
+
     private static string RouteYaml(string match, string extra) => $"""
         clusters:
           - id: app
