@@ -74,6 +74,22 @@ public sealed class JwtRuleTests
     }
 
     [Fact]
+    public async Task ClaimsToHeaders_TwoClaimsOneHeader_TheClaimTheTokenHasIsSent_AlsoFromTheCache()
+    {
+        var key = JwtKeyServer.Rsa("k1");
+        await using var idp = await JwtKeyServer.StartAsync(key);
+        await using var origin = await Probe.StartEchoAsync();
+        await using var edge = await TestEdge.StartAsync(Route(origin.Url, Basic(idp, ", claims_to_headers: { sub: X-Who, email: X-Who }")));
+
+        var token = JwtKeyServer.Token(key, claims: new() { ["sub"] = "alice" }); // no email claim
+        for (var i = 0; i < 2; i++) // checked, then remembered
+        {
+            var seen = await Probe.SeenAsync(await SendAsync(edge, token, change: r => r.Headers.Add("X-Who", "root")));
+            Assert.Equal("alice", seen.Header("X-Who"));
+        }
+    }
+
+    [Fact]
     [CoversKey("rules[].jwt.clock_skew")]
     public async Task Jwks_BadTokens_401SaysWhatWasWrong_NeverForwarded()
     {

@@ -195,10 +195,14 @@ internal sealed partial class JwtCheck : Rule
         context.User = user;
         var headers = context.Request.Headers;
         var claims = _config.ClaimsToHeaders;
+        // Removals first: two claims may name one header, and the one the token has must stay.
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is null) headers.Remove(claims[i].Header);
+        }
         for (var i = 0; i < values.Length; i++)
         {
             if (values[i] is { } value) headers[claims[i].Header] = value;
-            else headers.Remove(claims[i].Header);
         }
         if (_config.ForwardToken) return;
         if (_unforwarded is not null) UnforwardedHeader.Mark(context, _unforwarded);
