@@ -99,6 +99,13 @@ bench_wait_http() {
   return 1
 }
 
+# bench_build PROJECT NAME: dotnet build -c Release of PROJECT into bench/results/build/NAME
+# (its output appended to $BENCH_OUT/build.log, shown and the script ended if it fails).
+bench_build() {
+  dotnet build -c Release -nologo -v q -o "$REPO_DIR/bench/results/build/$2" "$1" >> "$BENCH_OUT/build.log" 2>&1 \
+    || { cat "$BENCH_OUT/build.log"; exit 1; }
+}
+
 # bench_pids ROOT: ROOT and all its descendants (nginx's workers, for example).
 bench_pids() {
   local pid child

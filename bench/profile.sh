@@ -34,8 +34,7 @@ bench_init profile
 BENCH_WRK_ARGS=("${headers[@]}")
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
-  dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
-    || { cat "$BENCH_OUT/build.log"; exit 1; }
+  bench_build "$REPO_DIR/src/Portway/Portway.csproj" portway
 fi
 
 mkdir -p "$BENCH_OUT/www" "$BENCH_OUT/tmp-origin"

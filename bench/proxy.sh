@@ -64,10 +64,8 @@ BENCH_WRK_ARGS=("${headers[@]}")
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
   bench_log "building Portway and BareYarp (Release)"
-  dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
-    || { cat "$BENCH_OUT/build.log"; exit 1; }
-  dotnet build -c Release -nologo -v q -o "$build_dir/bare-yarp" "$BENCH_DIR/BareYarp/BareYarp.csproj" >> "$BENCH_OUT/build.log" 2>&1 \
-    || { cat "$BENCH_OUT/build.log"; exit 1; }
+  bench_build "$REPO_DIR/src/Portway/Portway.csproj" portway
+  bench_build "$BENCH_DIR/BareYarp/BareYarp.csproj" bare-yarp
 fi
 
 {

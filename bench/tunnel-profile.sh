@@ -27,8 +27,7 @@ done
 bench_init tunnel-profile
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
-  dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
-    || { cat "$BENCH_OUT/build.log"; exit 1; }
+  bench_build "$REPO_DIR/src/Portway/Portway.csproj" portway
 fi
 mkdir -p "$BENCH_OUT/www" "$BENCH_OUT/tmp-origin"
 origin_port=$(bench_free_port)

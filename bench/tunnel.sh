@@ -45,8 +45,7 @@ bench_init tunnel
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
   bench_log "building Portway (Release)"
-  dotnet build -c Release -nologo -v q -o "$build_dir/portway" "$REPO_DIR/src/Portway/Portway.csproj" > "$BENCH_OUT/build.log" 2>&1 \
-    || { cat "$BENCH_OUT/build.log"; exit 1; }
+  bench_build "$REPO_DIR/src/Portway/Portway.csproj" portway
 fi
 {
   echo "date: $(date -u +%FT%TZ)"
