@@ -189,7 +189,7 @@ public sealed class RateLimitRuleTests
     public async Task ClaimKey_PerUser_AndAnonymousRequestsCountedPerClient()
     {
         await using var origin = await TestOrigin.StartAsync("a");
-        // TestUser stands in for the jwt rule: something before the rules has set HttpContext.User.
+        // TestUser stands in for the jwt rule (JwtRuleTests has the real one): something before the rules has set HttpContext.User.
         await using var edge = await TestEdge.StartAsync(Access(origin.Url, "requests: 1, per: 1h, key: 'claim:sub'"), TestUser.Register);
 
         Assert.Equal(HttpStatusCode.OK, await SendAsync(edge, "127.0.0.2", user: "alice"));

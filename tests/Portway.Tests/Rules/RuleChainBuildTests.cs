@@ -17,7 +17,7 @@ public sealed class RuleChainBuildTests
     private sealed class TagRule(Tag tag) : Rule(tag)
     {
         public bool Disposed { get; private set; }
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) => null;
+        public override Task? OnRequest(RuleRequest request) => null;
         public override void Dispose() => Disposed = true;
     }
 

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
-using Portway.Edge.Forwarding;
+using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Portway.Edge.Caching;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Portway.Configuration;
-using Portway.Edge.Forwarding;
+using Portway.Edge.Settings;
 using Portway.Http;
 
 namespace Portway.Edge.Caching;

@@ -79,17 +79,17 @@ internal sealed class GeoTable
     }
 
     /// <summary>
-    /// The regions of the request's client (<see cref="ClientAddress"/>). Looked up at most once
+    /// The regions of the request's client, <paramref name="client"/> (<see cref="ClientAddress"/>). Looked up at most once
     /// per request when a database or a long network list is involved (route matching and rules
     /// may each ask); a few networks are checked again instead, which costs less than keeping the
     /// answer on the request.
     /// </summary>
-    public GeoRegionSet RegionsOf(HttpContext context)
+    public GeoRegionSet RegionsOf(HttpContext context, IPAddress? client)
     {
         if (IsEmpty) return new GeoRegionSet(this, 0);
-        if (_databases.Length == 0 && _networks.Length <= FewNetworks) return new GeoRegionSet(this, Lookup(ClientAddress.Of(context)));
+        if (_databases.Length == 0 && _networks.Length <= FewNetworks) return new GeoRegionSet(this, Lookup(client));
         if (context.Features[typeof(GeoRegionsFeature)] is GeoRegionsFeature cached && ReferenceEquals(cached.Regions.Table, this)) return cached.Regions;
-        var regions = new GeoRegionSet(this, Lookup(ClientAddress.Of(context)));
+        var regions = new GeoRegionSet(this, Lookup(client));
         context.Features[typeof(GeoRegionsFeature)] = new GeoRegionsFeature(regions);
         return regions;
     }

@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Portway.Edge.ErrorPages;
-using Portway.Edge.Forwarding;
 using Portway.Edge.Settings;
 
 namespace Portway.Edge.Rules;
@@ -36,8 +34,9 @@ internal sealed class BasicAuthCheck : Rule
         _challenge = $"Basic realm=\"{config.Realm}\", charset=\"UTF-8\"";
     }
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+    public override Task? OnRequest(RuleRequest request)
     {
+        var context = request.HttpContext;
         var authorization = context.Request.Headers.Authorization.ToString();
         if (!IsAuthorized(authorization))
         {
@@ -46,7 +45,7 @@ internal sealed class BasicAuthCheck : Rule
                 "This site needs a user name and password.", "Your browser will ask for them; with curl use -u USER:PASSWORD.");
         }
         // The credentials are the edge's, not the server's: not passed on (dropped on the way out).
-        UnforwardedHeader.Mark(context, s_authorization);
+        request.DoNotForward(s_authorization);
         return null;
     }
 

@@ -80,19 +80,20 @@ internal sealed partial class CircuitBreakerRule : RuleKind<CircuitBreakerRule.C
         private readonly bool _connect = config.Errors.Contains("connect");
         private readonly bool _reset = config.Errors.Contains("reset");
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
+            var context = request.HttpContext;
             var time = services.Time;
             var admission = State.Enter(time, out var retryAfter, out var transition);
-            var cluster = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.ClusterId ?? routeId;
-            if (transition.To is not null) Changed(logger, cluster, transition);
+            var cluster = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.ClusterId ?? request.RouteId;
+            if (transition.To is not null) Changed(request.Logger, cluster, transition);
             if (admission != CircuitBreaker.Admission.Reject)
             {
                 // The verdict is taken as the response head goes out: the server's status, or the
                 // 502/504 the forwarder filed (IForwarderErrorFeature) after retries ran. Judged
                 // before the client sees the answer, the next request finds the breaker updated.
                 // A response that never starts (the client left) still frees a probe's slot on completion.
-                var pending = new Pending(this, context, logger, time, admission, cluster);
+                var pending = new Pending(this, context, request.Logger, time, admission, cluster);
                 context.Response.OnStarting(s_onStarting, pending);
                 context.Response.OnCompleted(s_onCompleted, pending);
                 return null;

@@ -3,7 +3,6 @@ using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Portway.Configuration;
@@ -76,12 +75,12 @@ internal sealed class CompressRule : RuleKind<CompressRule.Config>
             _policy = new Policy(new ResponseCompressionProvider(Services, Options.Create(options)), config.MinSize);
         }
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) => null;
+        public override Task? OnRequest(RuleRequest request) => null;
 
         public override bool Wraps => true;
 
         /// <summary>The middleware is per request because its next step is this request's rest of the chain; it holds two fields.</summary>
-        public override Task WrapAsync(HttpContext context, RequestDelegate rest) => new ResponseCompressionMiddleware(rest, _policy).Invoke(context);
+        public override Task WrapAsync(RuleRequest request, RequestDelegate rest) => new ResponseCompressionMiddleware(rest, _policy).Invoke(request.HttpContext);
 
         public override bool ChangesResponse => true;
 

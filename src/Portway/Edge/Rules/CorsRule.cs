@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -100,8 +99,9 @@ internal sealed class CorsRule : RuleKind<CorsRule.Config>
             _varies = !_policy.AllowAnyOrigin;
         }
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
+            var context = request.HttpContext;
             if (!IsPreflight(context.Request)) return null;
             var result = Service.EvaluatePolicy(context, _policy);
             if (!result.IsOriginAllowed)

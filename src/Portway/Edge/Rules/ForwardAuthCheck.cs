@@ -62,10 +62,12 @@ internal sealed partial class ForwardAuthCheck : Rule
 
     public override bool IsAsync => true;
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) =>
+    public override Task? OnRequest(RuleRequest request) =>
         throw new InvalidOperationException("the forward_auth rule is asynchronous; the rules middleware calls OnRequestAsync");
 
-    public override async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    public override ValueTask<bool> OnRequestAsync(RuleRequest request) => AskAsync(request.HttpContext, request.RouteId, request.Logger);
+
+    private async ValueTask<bool> AskAsync(HttpContext context, string routeId, ILogger logger)
     {
         var request = context.Request;
         using var ask = Subrequest(context);

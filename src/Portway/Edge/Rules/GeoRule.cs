@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
-using Portway.Edge.Clients;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
 
@@ -63,14 +62,14 @@ internal sealed partial class GeoRule : RuleKind<GeoRule.Config>
         /// <summary>The allow and deny names as bits of the table in force, worked out again when a reload replaces the table.</summary>
         private Masks? _masks;
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
-            var regions = (_geo ??= services.Get<GeoResolver>()).RegionsOf(context);
+            var client = request.Client;
+            var regions = (_geo ??= services.Get<GeoResolver>()).RegionsOf(request.HttpContext, client);
             if (IsAllowed(regions)) return null;
-            var client = ClientAddress.Of(context);
-            LogDenied(logger, client?.ToString(), routeId);
+            LogDenied(request.Logger, client?.ToString(), request.RouteId);
             var where = regions.IsEmpty ? "not in any region this site knows" : $"in {string.Join(", ", regions.Names())}";
-            return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
+            return ErrorPage.WriteAsync(request.HttpContext, StatusCodes.Status403Forbidden, "Forbidden",
                 $"Your address ({client}) is {where}, which may not use this site.",
                 "If you should have access, ask the site's operator to add your network to the route's geo rule.");
         }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Settings;
 using YamlDotNet.RepresentationModel;
@@ -92,9 +91,9 @@ internal sealed class HeadersRule : RuleKind<HeadersRule.Config>
         private readonly Changes _request = config.Request;
         private readonly Changes _response = config.Response;
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
-            if (!_request.IsEmpty) Change(context.Request.Headers, _request);
+            if (!_request.IsEmpty) Change(request.HttpContext.Request.Headers, _request);
             return null;
         }
 

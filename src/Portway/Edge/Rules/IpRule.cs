@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Diagnostics;
-using Portway.Edge.Clients;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
 
@@ -47,12 +46,12 @@ internal sealed partial class IpRule : RuleKind<IpRule.Config>
 
     private sealed partial class Check(Config config) : Rule(config)
     {
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
-            var client = ClientAddress.Of(context);
+            var client = request.Client;
             if (IsAllowed(client)) return null;
-            LogDenied(logger, client?.ToString(), routeId);
-            return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
+            LogDenied(request.Logger, client?.ToString(), request.RouteId);
+            return ErrorPage.WriteAsync(request.HttpContext, StatusCodes.Status403Forbidden, "Forbidden",
                 $"Your address ({client}) may not use this site.",
                 "If you should have access, ask the site's operator to add your network to the route's allow list.");
         }

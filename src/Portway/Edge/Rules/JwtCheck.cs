@@ -7,7 +7,6 @@ using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using Portway.Diagnostics;
 using Portway.Edge.ErrorPages;
-using Portway.Edge.Forwarding;
 using Portway.Edge.Rules.Auth;
 using Portway.Edge.Settings;
 
@@ -78,7 +77,7 @@ internal sealed partial class JwtCheck : Rule
 
     public override bool IsAsync => true;
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) =>
+    public override Task? OnRequest(RuleRequest request) =>
         throw new InvalidOperationException("the jwt rule is asynchronous; the rules middleware calls OnRequestAsync");
 
     /// <summary>
@@ -86,27 +85,26 @@ internal sealed partial class JwtCheck : Rule
     /// state machine and no copy of the token. Anything else (a new token, keys being fetched,
     /// a refusal to write) goes on in <see cref="CheckAsync"/>.
     /// </summary>
-    public override ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    public override ValueTask<bool> OnRequestAsync(RuleRequest request)
     {
-        var request = context.Request;
         // The claim headers a client sent itself never reach the server: a refused request goes
         // nowhere, and a passing one has each set from the token or removed (Pass).
-        var token = _config.From.Find(request, out var header);
-        if (token.IsEmpty) return new(NoTokenAsync(context));
+        var token = _config.From.Find(request.HttpContext.Request, out var header);
+        if (token.IsEmpty) return new(NoTokenAsync(request.HttpContext));
         if (_keySet is null)
         {
-            return Known(context, header, token, _parameters) ? new(false) : CheckAsync(context, routeId, logger, token.ToString(), null);
+            return Known(request, header, token, _parameters) ? new(false) : CheckAsync(request, token.ToString(), null);
         }
-        var keyed = KeyedAsync(routeId, logger);
-        if (keyed.IsCompletedSuccessfully && keyed.Result is { } now && Known(context, header, token, now)) return new(false);
-        return CheckAsync(context, routeId, logger, token.ToString(), keyed);
+        var keyed = KeyedAsync(request.RouteId, request.Logger);
+        if (keyed.IsCompletedSuccessfully && keyed.Result is { } now && Known(request, header, token, now)) return new(false);
+        return CheckAsync(request, token.ToString(), keyed);
     }
 
     /// <summary>Passes a token accepted before with these very keys (and not yet expired); false when it has to be checked.</summary>
-    private bool Known(HttpContext context, string header, ReadOnlySpan<char> token, object keys)
+    private bool Known(RuleRequest request, string header, ReadOnlySpan<char> token, object keys)
     {
         if (_accepted.Find(header, token, keys, DateTime.UtcNow) is not { } known) return false;
-        Pass(context, known.User, known.Values);
+        Pass(request, known.User, known.Values);
         return true;
     }
 
@@ -120,8 +118,9 @@ internal sealed partial class JwtCheck : Rule
     }
 
     /// <summary>The token checked in full; <paramref name="keyedTask"/> is the key set being had (null for a fixed key).</summary>
-    private async ValueTask<bool> CheckAsync(HttpContext context, string routeId, ILogger logger, string token, Task<KeyedParameters?>? keyedTask)
+    private async ValueTask<bool> CheckAsync(RuleRequest request, string token, Task<KeyedParameters?>? keyedTask)
     {
+        var (context, routeId, logger) = (request.HttpContext, request.RouteId, request.Logger);
         var parameters = _parameters;
         object keysUsed = _parameters;
         if (keyedTask is not null)
@@ -136,7 +135,7 @@ internal sealed partial class JwtCheck : Rule
             parameters = keyed.Parameters;
             keysUsed = keyed;
             // Fetched meanwhile, or refetched since: the token may be known to these keys.
-            if (Known(context, token, token, keysUsed)) return false;
+            if (Known(request, token, token, keysUsed)) return false;
         }
 
         var result = await _handler.ValidateTokenAsync(token, parameters);
@@ -181,7 +180,7 @@ internal sealed partial class JwtCheck : Rule
         }
         var accepted = new AcceptedTokens.Accepted(new ClaimsPrincipal(identity), values, result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
         _accepted.Add(token, accepted);
-        Pass(context, accepted.User, values);
+        Pass(request, accepted.User, values);
         return false;
     }
 
@@ -190,10 +189,10 @@ internal sealed partial class JwtCheck : Rule
     /// when the token lacks the claim (whatever the client sent under that name), and the token
     /// removed unless forwarded. <paramref name="values"/> go with <c>claims_to_headers</c> by position.
     /// </summary>
-    private void Pass(HttpContext context, ClaimsPrincipal user, string?[] values)
+    private void Pass(RuleRequest request, ClaimsPrincipal user, string?[] values)
     {
-        context.User = user;
-        var headers = context.Request.Headers;
+        request.User = user;
+        var headers = request.HttpContext.Request.Headers;
         var claims = _config.ClaimsToHeaders;
         // Removals first: two claims may name one header, and the one the token has must stay.
         for (var i = 0; i < values.Length; i++)
@@ -205,8 +204,8 @@ internal sealed partial class JwtCheck : Rule
             if (values[i] is { } value) headers[claims[i].Header] = value;
         }
         if (_config.ForwardToken) return;
-        if (_unforwarded is not null) UnforwardedHeader.Mark(context, _unforwarded);
-        else _config.From.Remove(context.Request);
+        if (_unforwarded is not null) request.DoNotForward(_unforwarded);
+        else _config.From.Remove(request.HttpContext.Request);
     }
 
     /// <summary>The token's header and claims without any check, to say what was wrong with it; null when it does not parse.</summary>

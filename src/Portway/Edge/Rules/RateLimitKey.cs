@@ -1,6 +1,6 @@
+using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Portway.Edge.Clients;
 using Portway.Edge.Settings;
 using Yarp.ReverseProxy.Model;
 
@@ -51,16 +51,17 @@ internal sealed class RateLimitKey
     };
 
     /// <summary>
-    /// The request's partition name; false when a part is missing and <c>missing_key</c> is allow or
-    /// deny (the caller decides). Parts are joined by a line feed, which no header value can hold
+    /// The request's partition: the client's <see cref="IPAddress"/> for the usual key, the address
+    /// alone; else a name, and false when a part is missing and <c>missing_key</c> is allow or deny
+    /// (the caller decides). Parts are joined by a line feed, which no header value can hold
     /// (RFC 9110 §5.5), each tagged '=' for a value or '@' for the client address standing in for a
     /// missing one, so a header that spells an address never shares the keyless client's limiter.
     /// </summary>
-    public bool TryGet(HttpContext context, string routeId, out string partition)
+    public bool TryGet(RuleRequest request, out object partition)
     {
-        // The usual key, the client's address alone: its text is the partition (never missing,
-        // so no marker is needed to keep it apart from a fallback), without a builder.
-        if (_sources.Length == 1 && _sources[0] == Source.ClientIp && ClientAddress.Of(context)?.ToString() is { } address)
+        // The address itself is the partition (it hashes and compares its bytes, and never equals
+        // a name, the partition of the other keys): no text per request.
+        if (_sources.Length == 1 && _sources[0] == Source.ClientIp && request.Client is { } address)
         {
             partition = address;
             return true;
@@ -70,7 +71,7 @@ internal sealed class RateLimitKey
         for (var i = 0; i < _sources.Length; i++)
         {
             if (i > 0) sb.Append('\n');
-            var value = Value(context, routeId, _sources[i], _names[i]);
+            var value = Value(request, _sources[i], _names[i]);
             if (!string.IsNullOrEmpty(value))
             {
                 sb.Append('=').Append(value);
@@ -81,7 +82,7 @@ internal sealed class RateLimitKey
                 partition = "";
                 return false;
             }
-            sb.Append('@').Append(ClientAddress.Of(context)?.ToString());
+            sb.Append('@').Append(request.Client?.ToString());
         }
         partition = sb.ToString();
         // A header value can be long; the builder is per thread and must not keep it.
@@ -89,15 +90,15 @@ internal sealed class RateLimitKey
         return true;
     }
 
-    private static string? Value(HttpContext context, string routeId, Source source, string name) => source switch
+    private static string? Value(RuleRequest request, Source source, string name) => source switch
     {
-        Source.ClientIp => ClientAddress.Of(context)?.ToString(),
+        Source.ClientIp => request.Client?.ToString(),
         // The route's id: one limiter per route, also when the rule is global or a cluster's.
-        Source.Route => routeId,
-        Source.Header => context.Request.Headers[name].ToString(),
-        // The validated token's claims (the jwt rule sets HttpContext.User); an anonymous user has none.
-        Source.Claim => context.User.FindFirst(name)?.Value,
-        _ => TunnelToken(context),
+        Source.Route => request.RouteId,
+        Source.Header => request.HttpContext.Request.Headers[name].ToString(),
+        // The validated token's claims (a jwt rule before this one); an anonymous user has none.
+        Source.Claim => request.User.FindFirst(name)?.Value,
+        _ => TunnelToken(request.HttpContext),
     };
 
     /// <summary>The name of the tunnels.tokens entry the request's tunnel dialed with; null off tunnels.</summary>

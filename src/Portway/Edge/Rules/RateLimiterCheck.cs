@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Edge.ErrorPages;
 using Portway.Edge.Settings;
 
@@ -16,7 +15,7 @@ namespace Portway.Edge.Rules;
 internal sealed class RateLimiterCheck : Rule
 {
     private readonly RateLimitRule.Config _config;
-    private readonly PartitionedRateLimiter<string> _limiter;
+    private readonly PartitionedRateLimiter<object> _limiter;
     private readonly RateLimitKey _key;
     private readonly TokenBucketRateLimiterOptions? _tokenBucket;
     private readonly FixedWindowRateLimiterOptions? _fixedWindow;
@@ -33,7 +32,7 @@ internal sealed class RateLimiterCheck : Rule
         // QueueLimit 0 everywhere: an edge answers 429 at once rather than holding connections open.
         // AutoReplenishment off: the partitioned limiter replenishes every partition from one timer
         // (what RateLimitPartition.GetTokenBucketLimiter and its siblings set up, and why they copy the options).
-        Func<string, RateLimiter> create;
+        Func<object, RateLimiter> create;
         switch (config.Algorithm)
         {
             case "fixed_window":
@@ -62,8 +61,8 @@ internal sealed class RateLimiterCheck : Rule
         }
         // The partitioner runs per request: a partition (a struct) over one factory built here,
         // where the GetXLimiter helpers would wrap the options factory in a new closure each call.
-        Func<string, RateLimitPartition<string>> partition = key => new RateLimitPartition<string>(key, create);
-        _limiter = PartitionedRateLimiter.Create<string, string>(partition);
+        Func<object, RateLimitPartition<object>> partition = key => new RateLimitPartition<object>(key, create);
+        _limiter = PartitionedRateLimiter.Create<object, object>(partition);
         // The draft's w is whole seconds; a sub-second period is rounded up rather than shown as 0.
         _periodSeconds = (int)Math.Ceiling(config.Per.TotalSeconds);
         _policy = _concurrency is not null
@@ -73,9 +72,10 @@ internal sealed class RateLimiterCheck : Rule
     }
 
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+    public override Task? OnRequest(RuleRequest request)
     {
-        if (!_key.TryGet(context, routeId, out var partition))
+        var context = request.HttpContext;
+        if (!_key.TryGet(request, out var partition))
         {
             if (_config.MissingKey == "allow") return null;
             return ErrorPage.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden",
@@ -121,7 +121,7 @@ internal sealed class RateLimiterCheck : Rule
     /// On passing responses (headers: true): what is left. t is the most seconds until the full
     /// quota is back: a window's end, or the periods a token bucket needs to refill.
     /// </summary>
-    private void WriteHeaders(HttpContext context, string partition)
+    private void WriteHeaders(HttpContext context, object partition)
     {
         var available = _limiter.GetStatistics(partition)?.CurrentAvailablePermits ?? 0;
         var remaining = Math.Max(0L, available);

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Settings;
 
@@ -54,8 +53,9 @@ internal sealed class RedirectRule : RuleKind<RedirectRule.Config>
             _status = config.Status;
         }
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
+            var context = request.HttpContext;
             Match? m = null;
             if (_match is not null)
             {

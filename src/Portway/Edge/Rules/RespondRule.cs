@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Settings;
 
@@ -30,8 +29,9 @@ internal sealed class RespondRule : RuleKind<RespondRule.Config>
     {
         private readonly byte[] _body = Encoding.UTF8.GetBytes(config.Body);
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
+            var context = request.HttpContext;
             var response = context.Response;
             response.StatusCode = config.Status;
             // 204 and 304 have no content (RFC 9110 §15.3.5, §15.4.5); HEAD gets the headers only.

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Settings;
 
@@ -53,23 +52,24 @@ internal sealed class RewriteRule : RuleKind<RewriteRule.Config>
             _query = config.Query is null ? null : UrlTemplate.Parse(config.Query, _match, out _);
         }
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger)
+        public override Task? OnRequest(RuleRequest request)
         {
-            var request = context.Request;
+            var context = request.HttpContext;
+            var http = context.Request;
             Match? m = null;
             if (_match is not null)
             {
-                if (!_match.IsMatch(request.Path.Value.AsSpan())) return null;
-                m = _match.Match(request.Path.Value ?? "");
+                if (!_match.IsMatch(http.Path.Value.AsSpan())) return null;
+                m = _match.Match(http.Path.Value ?? "");
             }
             // Both are expanded from the request as it came, then applied.
             var path = _path?.Expand(context, m);
             var query = _query?.Expand(context, m);
-            if (path is not null) request.Path = PathString.FromUriComponent(path);
+            if (path is not null) http.Path = PathString.FromUriComponent(path);
             if (query is not null)
             {
                 query = query.TrimStart('?');
-                request.QueryString = query.Length == 0 ? QueryString.Empty : new QueryString("?" + query);
+                http.QueryString = query.Length == 0 ? QueryString.Empty : new QueryString("?" + query);
             }
             return null;
         }

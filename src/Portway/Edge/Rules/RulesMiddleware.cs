@@ -17,64 +17,63 @@ internal sealed class RulesMiddleware(RequestDelegate next, PortwayProxyConfigPr
     {
         var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>();
         if (route is null) return next(context);
-        var routeId = route.Config.RouteId;
         var chain = config.Settings.Rules(route.Config);
         if (chain.IsEmpty) return next(context);
 
         var rules = chain.Rules;
         var steps = chain.Steps;
-        var response = ResponseRules.Register(chain, context);
+        var request = new RuleRequest(context, chain, route.Config.RouteId, logger);
         for (var i = 0; i < rules.Length; i++)
         {
-            if (response is not null) response.Reached = i + 1;
+            request.Reached = i + 1;
             var rule = rules[i];
             var step = steps[i];
-            if (step == RuleStep.Wraps) return RunAsync(context, routeId, chain, response, i);
+            if (step == RuleStep.Wraps) return RunAsync(request, chain, i);
             if (step == RuleStep.Async)
             {
                 // Most asynchronous rules finish at once (a remembered token, a cached key set):
                 // the walk stays synchronous until one really has to wait.
-                var answered = rule.OnRequestAsync(context, routeId, logger);
-                if (!answered.IsCompletedSuccessfully) return ResumeAsync(answered, context, routeId, chain, response, i + 1);
+                var answered = rule.OnRequestAsync(request);
+                if (!answered.IsCompletedSuccessfully) return ResumeAsync(answered, request, chain, i + 1);
                 if (answered.Result) return Task.CompletedTask;
             }
-            else if (rule.OnRequest(context, routeId, logger) is { } answer) return answer;
+            else if (rule.OnRequest(request) is { } answer) return answer;
         }
         return next(context);
     }
 
     /// <summary>The walk once a rule is waiting: that rule's outcome, then the rest from <paramref name="rest"/> on.</summary>
-    private async Task ResumeAsync(ValueTask<bool> waiting, HttpContext context, string routeId, RuleChain chain, ResponseRules? response, int rest)
+    private async Task ResumeAsync(ValueTask<bool> waiting, RuleRequest request, RuleChain chain, int rest)
     {
         if (await waiting) return;
-        await RunAsync(context, routeId, chain, response, rest);
+        await RunAsync(request, chain, rest);
     }
 
     /// <summary>The rest of the walk from <paramref name="start"/> on, as an async method: after a rule had to wait, or for a
     /// wrapping rule, which runs the rest of the walk and the pipeline inside itself.</summary>
-    private async Task RunAsync(HttpContext context, string routeId, RuleChain chain, ResponseRules? response, int start)
+    private async Task RunAsync(RuleRequest request, RuleChain chain, int start)
     {
         for (var i = start; i < chain.Rules.Length; i++)
         {
-            if (response is not null) response.Reached = i + 1;
+            request.Reached = i + 1;
             var rule = chain.Rules[i];
             var step = chain.Steps[i];
             if (step == RuleStep.Wraps)
             {
                 var rest = i + 1;
-                await rule.WrapAsync(context, c => RunAsync(c, routeId, chain, response, rest));
+                await rule.WrapAsync(request, _ => RunAsync(request, chain, rest));
                 return;
             }
             if (step == RuleStep.Async)
             {
-                if (await rule.OnRequestAsync(context, routeId, logger)) return;
+                if (await rule.OnRequestAsync(request)) return;
             }
-            else if (rule.OnRequest(context, routeId, logger) is { } answer)
+            else if (rule.OnRequest(request) is { } answer)
             {
                 await answer;
                 return;
             }
         }
-        await next(context);
+        await next(request.HttpContext);
     }
 }

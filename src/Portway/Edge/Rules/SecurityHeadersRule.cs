@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 using Portway.Edge.Settings;
 
@@ -54,7 +53,7 @@ internal sealed class SecurityHeadersRule : RuleKind<SecurityHeadersRule.Config>
     {
         private readonly string? _csp = config.FrameAncestors is null ? null : "frame-ancestors " + config.FrameAncestors;
 
-        public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) => null;
+        public override Task? OnRequest(RuleRequest request) => null;
 
         public override bool ChangesResponse => true;
 

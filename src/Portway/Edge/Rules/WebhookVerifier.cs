@@ -41,10 +41,12 @@ internal sealed partial class WebhookVerifier : Rule
 
     public override bool IsAsync => true;
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) =>
+    public override Task? OnRequest(RuleRequest request) =>
         throw new InvalidOperationException("webhook_verify reads the body; it runs through OnRequestAsync");
 
-    public override async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    public override ValueTask<bool> OnRequestAsync(RuleRequest request) => VerifyAsync(request.HttpContext, request.RouteId, request.Logger);
+
+    private async ValueTask<bool> VerifyAsync(HttpContext context, string routeId, ILogger logger)
     {
         var request = context.Request;
         // Only the edge says whether a delivery was verified; a client's own claim is dropped.

@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
+using Portway.Edge.Clients;
 using Portway.Edge.Geo;
 
 namespace Portway.Edge.Settings;
@@ -10,7 +12,10 @@ namespace Portway.Edge.Settings;
 /// </summary>
 internal sealed class GeoResolver(PortwayProxyConfigProvider proxy)
 {
-    public GeoRegionSet RegionsOf(HttpContext context) => proxy.Settings.Geo.RegionsOf(context);
+    public GeoRegionSet RegionsOf(HttpContext context) => proxy.Settings.Geo.RegionsOf(context, ClientAddress.Of(context));
+
+    /// <summary>The same, for a caller that already holds the client's address (a rule, from its <see cref="RuleRequest"/>).</summary>
+    public GeoRegionSet RegionsOf(HttpContext context, IPAddress? client) => proxy.Settings.Geo.RegionsOf(context, client);
 
     /// <summary>The table in force: for resolving region names once, not per request.</summary>
     public GeoTable Table => proxy.Settings.Geo;

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Portway.Configuration;
 
 namespace Portway.Edge.Settings;
@@ -17,7 +16,7 @@ internal abstract class Rule(RuleConfig config) : IDisposable
 
     /// <summary>Null to pass on; else the answer. Synchronous when passing: no allocation on that path.
     /// An <see cref="IsAsync"/> rule implements <see cref="OnRequestAsync"/> and may throw here.</summary>
-    public abstract Task? OnRequest(HttpContext context, string routeId, ILogger logger);
+    public abstract Task? OnRequest(RuleRequest request);
 
     /// <summary>
     /// True for a rule that may have to wait before it can pass or answer (a request body to
@@ -30,9 +29,9 @@ internal abstract class Rule(RuleConfig config) : IDisposable
     /// For an <see cref="IsAsync"/> rule: true when it answered (the response is written), false to
     /// pass on. The default runs <see cref="OnRequest"/>, so sync rules need not implement it.
     /// </summary>
-    public virtual async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    public virtual async ValueTask<bool> OnRequestAsync(RuleRequest request)
     {
-        if (OnRequest(context, routeId, logger) is not { } answer) return false;
+        if (OnRequest(request) is not { } answer) return false;
         await answer;
         return true;
     }
@@ -45,7 +44,7 @@ internal abstract class Rule(RuleConfig config) : IDisposable
     public virtual bool Wraps => false;
 
     /// <summary>For a <see cref="Wraps"/> rule: runs <paramref name="rest"/> (the later rules, then the pipeline) inside itself.</summary>
-    public virtual Task WrapAsync(HttpContext context, RequestDelegate rest) => rest(context);
+    public virtual Task WrapAsync(RuleRequest request, RequestDelegate rest) => rest(request.HttpContext);
 
     /// <summary>True when <see cref="OnResponse"/> does something; only then is a response callback registered.</summary>
     public virtual bool ChangesResponse => false;

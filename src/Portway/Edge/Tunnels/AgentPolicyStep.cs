@@ -23,11 +23,12 @@ internal sealed class AgentPolicyStep(RequestDelegate next, TunnelPolicies polic
     // Policies are the rare case and already cost a dictionary lookup; one async frame for all of them.
     private async Task RunAsync(HttpContext context, string routeId, RuleChain chain)
     {
-        var pass = ResponseRules.Register(chain, context);
+        // The operator's rules ran first: what they learned (the client, a token's user, headers not to forward) carries over.
+        var request = new RuleRequest(context, chain, routeId, logger, RuleRequest.Of(context));
         for (var i = 0; i < chain.Rules.Length; i++)
         {
-            if (pass is not null) pass.Reached = i + 1;
-            if (await chain.Rules[i].OnRequestAsync(context, routeId, logger)) return;
+            request.Reached = i + 1;
+            if (await chain.Rules[i].OnRequestAsync(request)) return;
         }
         await next(context);
     }

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
-using Portway.Edge.Forwarding;
+using Portway.Edge.Settings;
 
 namespace Portway.Edge.Rules.Auth;
 

@@ -35,10 +35,12 @@ internal sealed partial class OidcGate : Rule
 
     public override bool IsAsync => true;
 
-    public override Task? OnRequest(HttpContext context, string routeId, ILogger logger) =>
+    public override Task? OnRequest(RuleRequest request) =>
         throw new NotSupportedException("oidc runs through OnRequestAsync");
 
-    public override async ValueTask<bool> OnRequestAsync(HttpContext context, string routeId, ILogger logger)
+    public override ValueTask<bool> OnRequestAsync(RuleRequest request) => GateAsync(request.HttpContext, request.RouteId, request.Logger);
+
+    private async ValueTask<bool> GateAsync(HttpContext context, string routeId, ILogger logger)
     {
         var request = context.Request;
         var cookies = Cookies(context);
