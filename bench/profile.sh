@@ -4,6 +4,7 @@
 #   bench/profile.sh                 # 15 s warm-up, then 10 s of perf record under wrk -t2 -c64
 #   bench/profile.sh --seconds 20 --url-path /files/1m.bin --conns 16
 #   bench/profile.sh --counters      # dotnet-counters (GC, allocation rate, thread pool) instead
+#   bench/profile.sh --alloc         # dotnet-trace gc-verbose: bytes allocated per request by type and stack
 #   bench/profile.sh --config bench/proxy/portway-rules.yaml --header "Authorization: Bearer $(cat bench/proxy/rules.jwt)"
 #
 # Portway runs with DOTNET_PerfMapEnabled=1 (perf resolves JIT-compiled frames through
@@ -21,6 +22,7 @@ while (($#)); do
     --url-path) path=$2; shift ;;
     --conns) conns=$2; shift ;;
     --counters) mode=counters ;;
+    --alloc) mode=alloc ;;
     --config) config=$(realpath "$2"); shift ;;
     --header) headers+=(-H "$2"); shift ;;
     --no-build) build=0 ;;
@@ -35,6 +37,9 @@ BENCH_WRK_ARGS=("${headers[@]}")
 build_dir="$REPO_DIR/bench/results/build"
 if ((build)); then
   bench_build "$REPO_DIR/src/Portway/Portway.csproj" portway
+fi
+if [[ $mode == alloc && ( $build == 1 || ! -f $build_dir/alloc-report/alloc-report.dll ) ]]; then
+  bench_build "$BENCH_DIR/AllocReport/AllocReport.csproj" alloc-report
 fi
 
 mkdir -p "$BENCH_OUT/www" "$BENCH_OUT/tmp-origin"
@@ -54,6 +59,9 @@ wrk_pid=$!
 sleep 2
 if [[ $mode == perf ]]; then
   perf record -F 999 -g -p "$pid" -o "$BENCH_OUT/perf.data" -- sleep "$seconds" 2> "$BENCH_OUT/perf.log"
+elif [[ $mode == alloc ]]; then
+  dotnet-trace collect -p "$pid" --profile gc-verbose --duration "00:00:00:$(printf %02d "$seconds")" \
+    -o "$BENCH_OUT/alloc.nettrace" > "$BENCH_OUT/trace.log"
 else
   dotnet-counters collect -p "$pid" --duration "00:00:$(printf %02d "$seconds")" --refresh-interval 1 --format csv \
     -o "$BENCH_OUT/counters.csv" --counters System.Runtime > /dev/null
@@ -71,6 +79,11 @@ if [[ $mode == perf ]]; then
   } > "$BENCH_OUT/top.txt"
   perf report -i "$BENCH_OUT/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' > "$BENCH_OUT/children.txt"
   head -40 "$BENCH_OUT/top.txt"
+elif [[ $mode == alloc ]]; then
+  # The trace covers $seconds of wrk's $((seconds + 4)) s: its share of the requests.
+  requests=$(awk -v s="$seconds" '/requests in/ {print int($1 * s / (s + 4))}' "$BENCH_OUT/wrk.txt")
+  dotnet "$build_dir/alloc-report/alloc-report.dll" "$BENCH_OUT/alloc.nettrace" "$requests" 25 > "$BENCH_OUT/alloc.txt"
+  head -30 "$BENCH_OUT/alloc.txt"
 else
   grep -E 'total_allocated|gc.collections|working_set|thread_pool.thread.count' "$BENCH_OUT/counters.csv" | tail -8
 fi
