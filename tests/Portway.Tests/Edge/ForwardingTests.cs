@@ -66,6 +66,26 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task ErrorPage_NamesTheRequestIdTheResponseCarries()
+    {
+        Uri gone;
+        await using (var origin = await EchoHeadersOrigin()) gone = origin.Url;
+        await using var edge = await TestEdge.StartAsync(Config(gone));
+
+        var made = await edge.Client.GetAsync("/x");
+        Assert.Equal(HttpStatusCode.BadGateway, made.StatusCode);
+        var id = Assert.Single(made.Headers.GetValues("X-Request-Id"));
+        Assert.Contains($"request id: {id}\n", await made.Content.ReadAsStringAsync());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
+        request.Headers.Add("X-Request-Id", "abc-123");
+        request.Headers.Accept.ParseAdd("text/html");
+        var sent = await edge.Client.SendAsync(request);
+        Assert.Equal("abc-123", Assert.Single(sent.Headers.GetValues("X-Request-Id")));
+        Assert.Contains("request id abc-123", await sent.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Upload100MB_StreamedWithChecksum()
     {
         await using var origin = await TestOrigin.StartAsync("sink", async ctx =>

@@ -14,7 +14,7 @@ internal static class ErrorPage
         var response = context.Response;
         response.StatusCode = status;
         response.Headers.CacheControl = "no-store";
-        var requestId = context.Items.TryGetValue(RequestIdKey, out var id) ? id as string : null;
+        var requestId = RequestId.Of(context);
         var accept = context.Request.Headers.Accept.ToString();
         if (accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
         {
@@ -30,9 +30,6 @@ internal static class ErrorPage
         return response.WriteAsync(
             $"{status} {title}\n{detail}\n{(hint is null ? "" : hint + "\n")}{(requestId is null ? "" : $"request id: {requestId}\n")}");
     }
-
-    /// <summary>HttpContext.Items key under which the request id is kept.</summary>
-    public const string RequestIdKey = "portway.request-id";
 
     private static string Encode(string s) => WebUtility.HtmlEncode(s);
 }

@@ -27,13 +27,7 @@ internal sealed class RequestObserverMiddleware(RequestDelegate next, EdgeState 
         // An id from the client is kept when it is short printable ASCII (so it can't inject log lines).
         var requestId = IsUsableId(incoming) ? incoming : RequestIds.Next();
         request.Headers[headerName] = requestId;
-        context.Items[ErrorPage.RequestIdKey] = requestId;
-        context.Response.OnStarting(static s =>
-        {
-            var (ctx, name, id) = ((HttpContext, string, string))s;
-            ctx.Response.Headers[name] = id;
-            return Task.CompletedTask;
-        }, (context, headerName, requestId));
+        RequestId.Assign(context, headerName, requestId);
 
         CountingResponseBody? counter = null;
         if (accessLog.Enabled)
