@@ -68,8 +68,8 @@ public sealed class ForwardingTests
     [Fact]
     public async Task ErrorPage_NamesTheRequestIdTheResponseCarries()
     {
-        Uri gone;
-        await using (var origin = await EchoHeadersOrigin()) gone = origin.Url;
+        // A port handed out once per run and never bound: no other test's server can answer on it.
+        var gone = new Uri($"http://127.0.0.1:{Portway.Tests.Acme.FreePorts.Tcp()}");
         await using var edge = await TestEdge.StartAsync(Config(gone));
 
         var made = await edge.Client.GetAsync("/x");
