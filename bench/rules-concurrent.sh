@@ -11,11 +11,16 @@
 #   bench/rules-concurrent.sh                  # 20 rounds of 4 s per half (~8 minutes)
 #   bench/rules-concurrent.sh --rounds 10 --no-build
 #   bench/rules-concurrent.sh --build DIR      # Portways from an earlier build (dotnet build -c Release -o DIR)
+#   bench/rules-concurrent.sh --paced 8        # each connection waits 8 ms between requests
+#
+# Saturated (the default), the slower half gets fewer requests per wake-up, so its CPU per
+# request grows by more than its own work; --paced offers both halves the same load below
+# saturation (bench/proxy/paced.lua), so the ratio is the rules' work at equal load.
 #
 # Prints per round the pair ratios rules/plain and again/plain, then their medians and quartiles.
 . "$(dirname "$0")/lib.sh"
 
-rounds=20 duration=4 warm=15 conns=32 build=1 dir=""
+rounds=20 duration=4 warm=15 conns=32 build=1 dir="" paced=()
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift ;;
@@ -24,6 +29,7 @@ while (($#)); do
     --conns) conns=$2; shift ;;
     --no-build) build=0 ;;
     --build) dir=$2; build=0; shift ;;
+    --paced) export WRK_DELAY_MS=$2; paced=(-s "$(dirname "$0")/proxy/paced.lua"); shift ;;
     -h|--help) sed -n '2,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -42,7 +48,7 @@ fi
   echo "commit: $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src bench || echo ' (with uncommitted changes)')"
   echo "build: $dir"
   echo "cpus: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "rounds: $rounds, two halves of ${duration}s per route; each Portway: wrk -t1 -c$conns at the same time"
+  echo "rounds: $rounds, two halves of ${duration}s per route; each Portway: wrk -t1 -c$conns at the same time${WRK_DELAY_MS:+, paced: $WRK_DELAY_MS ms between requests per connection}"
 } > "$BENCH_OUT/meta.txt"
 
 mkdir -p "$BENCH_OUT/www" "$BENCH_OUT/tmp-origin"
@@ -72,10 +78,10 @@ done
 # half ROUND ROUTE_A ROUTE_B: both Portways loaded at once, a on ROUTE_A, b on ROUTE_B.
 half() {
   local round=$1 ra=$2 rb=$3 pid
-  (BENCH_WRK_ARGS=(-H "$token" -H "Host: $ra.bench")
+  (BENCH_WRK_ARGS=("${paced[@]}" -H "$token" -H "Host: $ra.bench")
    bench_measure round="$round" proxy="a-$ra" workload="$ra-$rb" -- "${BENCH_PID[a]}" "http://127.0.0.1:${ports[a]}/small" "$duration" 1 "$conns") &
   pid=$!
-  BENCH_WRK_ARGS=(-H "$token" -H "Host: $rb.bench")
+  BENCH_WRK_ARGS=("${paced[@]}" -H "$token" -H "Host: $rb.bench")
   bench_measure round="$round" proxy="b-$rb" workload="$ra-$rb" -- "${BENCH_PID[b]}" "http://127.0.0.1:${ports[b]}/small" "$duration" 1 "$conns"
   wait "$pid"
 }

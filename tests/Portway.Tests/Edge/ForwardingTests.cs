@@ -69,7 +69,7 @@ public sealed class ForwardingTests
     public async Task ErrorPage_NamesTheRequestIdTheResponseCarries()
     {
         // A port handed out once per run and never bound: no other test's server can answer on it.
-        var gone = new Uri($"http://127.0.0.1:{Portway.Tests.Acme.FreePorts.Tcp()}");
+        var gone = new Uri($"http://127.0.0.1:{FreePorts.Tcp()}");
         await using var edge = await TestEdge.StartAsync(Config(gone));
 
         var made = await edge.Client.GetAsync("/x");

@@ -31,6 +31,10 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
         var remote = http.Connection.RemoteIpAddress;
         var trusted = remote is not null && TrustedProxies.Contains(config, remote);
         var client = remote?.ToString() ?? "unknown";
+        // First, while the outgoing headers are only YARP's copy of the request's: a header the
+        // rules keep from the server (a jwt token) leaves room for the ones added below, so the
+        // headers' array does not grow past eight entries for one that is about to go.
+        UnforwardedHeader.Drop(context);
 
         if (!config.XForwarded)
         {
@@ -68,7 +72,6 @@ internal sealed class ForwardedHeadersTransformProvider(EdgeState state) : ITran
             var incoming = trusted ? http.Request.Headers["Forwarded"].ToString() : "";
             headers.TryAddWithoutValidation("Forwarded", incoming.Length > 0 ? incoming + ", " + element : element);
         }
-        UnforwardedHeader.Drop(context);
         return ValueTask.CompletedTask;
     }
 }

@@ -88,24 +88,34 @@ internal sealed class HeadersRule : RuleKind<HeadersRule.Config>
 
     private sealed class Apply(Config config) : Rule(config)
     {
-        private readonly Changes _request = config.Request;
-        private readonly Changes _response = config.Response;
+        private readonly Side _request = new(config.Request);
+        private readonly Side _response = new(config.Response);
 
         public override Task? OnRequest(RuleRequest request)
         {
-            if (!_request.IsEmpty) Change(request.HttpContext.Request.Headers, _request);
+            if (!_request.IsEmpty) _request.Change(request.HttpContext.Request.Headers);
             return null;
         }
 
         public override bool ChangesResponse => !_response.IsEmpty;
 
-        public override void OnResponse(HttpContext context) => Change(context.Response.Headers, _response);
+        public override void OnResponse(HttpContext context) => _response.Change(context.Response.Headers);
+    }
 
-        private static void Change(IHeaderDictionary headers, Changes changes)
+    /// <summary>One side's changes as plain arrays: walked on every request, so without the immutable arrays' enumerators.</summary>
+    private sealed class Side(Changes changes)
+    {
+        private readonly string[] _remove = [.. changes.Remove];
+        private readonly Header[] _set = [.. changes.Set];
+        private readonly Header[] _add = [.. changes.Add];
+
+        public bool IsEmpty { get; } = changes.IsEmpty;
+
+        public void Change(IHeaderDictionary headers)
         {
-            foreach (var name in changes.Remove) headers.Remove(name);
-            foreach (var h in changes.Set) headers[h.Name] = h.Value;
-            foreach (var h in changes.Add) headers.Append(h.Name, h.Value);
+            foreach (var name in _remove) headers.Remove(name);
+            foreach (var h in _set) headers[h.Name] = h.Value;
+            foreach (var h in _add) headers.Append(h.Name, h.Value);
         }
     }
 }

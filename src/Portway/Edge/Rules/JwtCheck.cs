@@ -103,7 +103,7 @@ internal sealed partial class JwtCheck : Rule
     /// <summary>Passes a token accepted before with these very keys (and not yet expired); false when it has to be checked.</summary>
     private bool Known(RuleRequest request, string header, ReadOnlySpan<char> token, object keys)
     {
-        if (_accepted.Find(header, token, keys, DateTime.UtcNow) is not { } known) return false;
+        if (_accepted.Find(header, token, keys) is not { } known) return false;
         Pass(request, known.User, known.Values);
         return true;
     }
@@ -178,7 +178,7 @@ internal sealed partial class JwtCheck : Rule
             var found = identity.FindAll(_config.ClaimsToHeaders[i].Claim).Select(c => c.Value).ToArray();
             if (found.Length > 0) values[i] = string.Join(",", found);
         }
-        var accepted = new AcceptedTokens.Accepted(new ClaimsPrincipal(identity), values, result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
+        var accepted = AcceptedTokens.Accepted.Create(new ClaimsPrincipal(identity), values, result.SecurityToken.ValidTo + _config.ClockSkew, keysUsed);
         _accepted.Add(token, accepted);
         Pass(request, accepted.User, values);
         return false;

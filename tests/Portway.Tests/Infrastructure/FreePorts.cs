@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Portway.Tests.Acme;
+namespace Portway.Tests.Infrastructure;
 
 /// <summary>
 /// Ports for servers that cannot report the port they bound (Pebble's validator must be told the
