@@ -21,13 +21,14 @@ internal sealed class AcceptedTokens
     /// Slots for recent hits, by the header string's identity hash. Every keep-alive connection
     /// has its own string, so there must be room for many more than the connections sending at
     /// once: at 64, 64 connections shared slots more often than not and pushed each other out,
-    /// and a miss costs hashing and comparing the whole token (~1 KB). 8 KB per rule.
+    /// and a miss costs hashing and comparing the whole token (~1 KB). In pairs (512 of two
+    /// slots, <see cref="Find"/>), so two strings sharing a hash still both stay. 8 KB per rule.
     /// </summary>
     private const int RecentSlots = 1024;
 
     private readonly ConcurrentDictionary<string, Accepted> _entries;
 
-    /// <summary>Recent hits by header string (identity), one per slot; a stale one is only a miss here.</summary>
+    /// <summary>Recent hits by header string (identity), one per slot, two slots per hash; a stale one is only a miss here.</summary>
     private readonly Recent?[] _recent = new Recent?[RecentSlots];
 
     /// <summary>Looks a token up by a span of the request's header, so a hit copies nothing.</summary>
