@@ -13,9 +13,9 @@
 #   bench/rules-concurrent.sh --build DIR      # Portways from an earlier build (dotnet build -c Release -o DIR)
 #   bench/rules-concurrent.sh --paced 8        # each connection waits 8 ms between requests
 #
-# Saturated (the default), the slower half gets fewer requests per wake-up, so its CPU per
-# request grows by more than its own work; --paced offers both halves the same load below
-# saturation (bench/proxy/paced.lua), so the ratio is the rules' work at equal load.
+# Saturated (the default), a request without rules gets cheaper as wake-ups are shared by more
+# requests while the rules' work per request stays the same, so the ratio climbs with the load;
+# --paced offers both halves the same load below saturation (bench/proxy/paced.lua).
 #
 # Prints per round the pair ratios rules/plain and again/plain, then their medians and quartiles.
 . "$(dirname "$0")/lib.sh"
